@@ -1,0 +1,1 @@
+"""The HTTP API: FastAPI app, Pydantic contract, one router per resource."""

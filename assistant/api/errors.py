@@ -1,0 +1,47 @@
+"""Errors a person can act on: validation problems explained in French, field by field."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from .schemas import MAX_QUERY_CHARS, ErrorResponse, FieldError
+
+FIELD_NAMES = {"q": "la question (q)", "k": "le nombre de résultats (k)", "mode": "le mode", "type": "le type",
+               "tag": "l'étiquette", "folder": "le dossier"}
+
+
+def french_message(field: str, error: dict) -> str:
+    kind, received = error.get("type", ""), error.get("input")
+    if field == "q":
+        if kind == "missing" or kind == "string_too_short" or kind == "value_error":
+            return "La question est vide : saisissez au moins un mot (paramètre q)."
+        if kind == "string_too_long":
+            return f"La question dépasse {MAX_QUERY_CHARS:,} caractères ({len(received or '')} reçus) : raccourcissez-la.".replace(",", "\u202f")
+    if field == "k":
+        return f"Le nombre de résultats k doit être un entier entre 1 et 50 (reçu : {received!r})."
+    if field == "mode":
+        return f"Mode « {received} » inconnu : choisissez dense, lexical ou hybrid."
+    if field == "type":
+        return f"Type « {received} » inconnu : choisissez guide ou faq."
+    if kind == "extra_forbidden":
+        return f"Champ « {field} » inconnu : champs acceptés : {', '.join(FIELD_NAMES)}."
+    if kind == "missing":
+        return f"Champ obligatoire manquant : {FIELD_NAMES.get(field, field)}."
+    if kind == "json_invalid":
+        return "Le corps de la requête n'est pas un JSON valide."
+    if kind == "model_attributes_type" or kind == "dict_type":
+        return "Le corps de la requête doit être un objet JSON."
+    return f"Valeur invalide pour {FIELD_NAMES.get(field, field)} : {error.get('msg', '')}."
+
+
+async def validation_error_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = []
+    for error in exc.errors():
+        location = [str(part) for part in error.get("loc", ()) if part not in ("query", "body", "path")]
+        field = next((part for part in location if not part.isdigit()), "corps")
+        errors.append(FieldError(field=field, message=french_message(field, error)))
+    unique = list({e.message: e for e in errors}.values())
+    payload = ErrorResponse(detail=" ".join(e.message for e in unique), errors=unique)
+    return JSONResponse(status_code=422, content=payload.model_dump())

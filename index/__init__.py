@@ -1,0 +1,1 @@
+"""Turns a folder of documents into a searchable index directory (knows nothing of HTTP)."""

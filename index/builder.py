@@ -1,0 +1,296 @@
+"""Incremental, atomic index builds.
+
+A build reads only new or changed files, copies what did not change from the live index, writes the
+result in a fresh folder beside it, and only then points ``current`` at it with one atomic rename.
+A build killed half-way leaves the live index untouched; its leftovers are removed by the next build.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .chunking import ChunkingConfig, chunk_document
+from .chunkstore import ChunkStore
+from .documents import UnreadableDocument
+from .embedding import Embedder, model_fingerprint
+from .lexical import BM25Index
+from .manifest import FileRecord, Manifest, ManifestError
+from .sources import SourceEntry
+from .vectors import FaissStore
+
+logger = logging.getLogger(__name__)
+
+CURRENT = "current"
+BUILDS = "builds"
+PARTIAL_PREFIX = ".partial-"
+EMBED_GROUP = 256  # chunks embedded per model call: bounds memory, keeps batches full
+
+
+class DocumentSource(Protocol):
+    identity: str
+
+    def scan(self) -> Iterator[SourceEntry]: ...
+    def is_supported(self, document_id: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """Everything a build depends on besides the documents themselves."""
+
+    model_path: Path
+    chunking: ChunkingConfig = ChunkingConfig()
+    exact_search_max: int = 200_000
+    batch_size: int = 32
+
+
+@dataclass
+class BuildReport:
+    index_path: str
+    up_to_date: bool
+    files_seen: int = 0
+    files_read: int = 0
+    files_removed: int = 0
+    skipped: dict[str, str] = field(default_factory=dict)
+    documents: int = 0
+    chunks: int = 0
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+    embedding_seconds: float = 0.0
+    vector_index: str = ""
+
+    @property
+    def chunks_per_second(self) -> float:
+        return self.chunks_embedded / self.embedding_seconds if self.embedding_seconds else 0.0
+
+    def as_dict(self) -> dict:
+        return asdict(self) | {"chunks_per_second": round(self.chunks_per_second, 1)}
+
+
+def current_build(index_dir: Path) -> Path | None:
+    """The folder the live index points at, or None when there is no complete index yet."""
+    link = Path(index_dir) / CURRENT
+    if not link.is_symlink() and not link.exists():
+        return None
+    target = link.resolve()
+    return target if target.is_dir() else None
+
+
+def read_current_manifest(index_dir: Path) -> Manifest | None:
+    build = current_build(index_dir)
+    if build is None:
+        return None
+    try:
+        return Manifest.load(build)
+    except ManifestError as error:
+        logger.warning("%s", error)
+        return None
+
+
+@contextmanager
+def build_lock(index_dir: Path):
+    """One build at a time per index folder (an advisory lock released even on a crash)."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(f"Une construction de l'index est déjà en cours dans {index_dir}.") from None
+        yield
+
+
+def is_up_to_date(source: DocumentSource, index_dir: Path, config: IndexConfig) -> bool:
+    """True when the live index was built from exactly these files, this model and these settings."""
+    manifest = read_current_manifest(index_dir)
+    if manifest is None or not _compatible(manifest, config):
+        return False
+    hashes = {entry.id: entry.sha256 for entry in source.scan()}
+    return hashes == {path: record.sha256 for path, record in manifest.files.items()}
+
+
+def _compatible(manifest: Manifest, config: IndexConfig) -> bool:
+    try:
+        fingerprint = model_fingerprint(config.model_path)
+    except RuntimeError:
+        return False
+    return (manifest.model_fingerprint == fingerprint and manifest.chunking == asdict(config.chunking)
+            and manifest.format_version == Manifest.__dataclass_fields__["format_version"].default)
+
+
+def build_index(source: DocumentSource, index_dir: Path, config: IndexConfig,
+                embedder: Embedder | Callable[[], Embedder] | None = None, progress: bool = False) -> BuildReport:
+    """Bring the index in ``index_dir`` up to date with ``source``; embeds only new or changed files.
+
+    ``embedder`` may be a loaded Embedder or a factory, called only when something must be embedded.
+    """
+    started = time.perf_counter()
+    index_dir = Path(index_dir)
+    with build_lock(index_dir):
+        _remove_partial_builds(index_dir)
+        entries = {entry.id: entry for entry in source.scan()}
+        previous = read_current_manifest(index_dir)
+        if previous is not None and not _compatible(previous, config):
+            logger.info("Modèle ou réglages changés depuis la dernière construction : reconstruction complète.")
+            previous = None
+        old_files = previous.files if previous else {}
+        changed = [e for e in entries.values() if e.id not in old_files or old_files[e.id].sha256 != e.sha256]
+        removed = [path for path in old_files if path not in entries]
+        report = BuildReport(index_path=str(index_dir), up_to_date=not changed and not removed and previous is not None,
+                             files_seen=len(entries), files_removed=len(removed))
+        if report.up_to_date:
+            report.skipped, report.documents, report.chunks = previous.skipped, previous.documents, previous.chunks
+            report.vector_index = previous.vector_index.get("type", "")
+            report.seconds = time.perf_counter() - started
+            return report
+
+        if not isinstance(embedder, Embedder):
+            embedder = (embedder or (lambda: Embedder(config.model_path, batch_size=config.batch_size)))()
+        workdir = index_dir / BUILDS / f"{PARTIAL_PREFIX}{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{os.getpid()}"
+        workdir.mkdir(parents=True)
+        live = current_build(index_dir) if previous else None
+        if live is not None:
+            store = ChunkStore(live, read_only=True).copy_to(workdir)
+            vectors = FaissStore.load(live, exact_max=config.exact_search_max)
+        else:
+            store = ChunkStore(workdir)
+            vectors = FaissStore(embedder.dimension, exact_max=config.exact_search_max)
+
+        files = {path: record for path, record in old_files.items() if path in entries}
+        stale = [e.id for e in changed if e.id in old_files] + removed
+        vectors.remove(np.array(store.remove_documents(stale), dtype=np.int64))
+        for path in stale:
+            files.pop(path, None)
+
+        count = embedder.count_tokens
+        pending_texts: list[str] = []
+        pending_ids: list[int] = []
+
+        def flush() -> None:
+            if not pending_texts:
+                return
+            t0 = time.perf_counter()
+            vectors.add(np.array(pending_ids, dtype=np.int64), embedder.encode_passages(pending_texts))
+            report.embedding_seconds += time.perf_counter() - t0
+            report.chunks_embedded += len(pending_texts)
+            pending_texts.clear()
+            pending_ids.clear()
+
+        for entry in _progress(changed, progress):
+            record = FileRecord(sha256=entry.sha256, size=entry.size)
+            files[entry.id] = record
+            if not source.is_supported(entry.id):
+                record.skipped = f"format non pris en charge ({Path(entry.id).suffix or 'sans extension'})"
+                continue
+            try:
+                document = entry.load()
+                chunks = chunk_document(document, count, config.chunking)
+            except UnreadableDocument as reason:
+                record.skipped = str(reason)
+                logger.warning("Fichier ignoré : %s — %s", entry.id, reason)
+                continue
+            except Exception as error:  # a reader bug must not sink the whole build
+                record.skipped = f"erreur de lecture ({error.__class__.__name__}: {error})"
+                logger.warning("Fichier ignoré : %s — %s", entry.id, record.skipped)
+                continue
+            report.files_read += 1
+            record.chunks = len(chunks)
+            pending_ids.extend(store.add_document(document, chunks))
+            pending_texts.extend(chunk.embedding_text for chunk in chunks)
+            if len(pending_texts) >= EMBED_GROUP:
+                flush()
+        flush()
+
+        stored = list(store.iter_chunks())
+        BM25Index.build([c.vector_id for c in stored], [c.embedding_text for c in stored]).save(workdir)
+        vectors.save(workdir)
+        report.documents, report.chunks = store.counts()
+        store.close()
+        report.vector_index = vectors.kind
+        report.skipped = {path: r.skipped for path, r in files.items() if r.skipped}
+        report.seconds = time.perf_counter() - started
+        Manifest(
+            model_name=embedder.name, model_path=str(config.model_path), model_fingerprint=embedder.fingerprint,
+            dimension=embedder.dimension, chunking=asdict(config.chunking),
+            vector_index={"type": vectors.kind, "vectors": len(vectors), "exact_search_max": config.exact_search_max},
+            files=files, built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            build_seconds=round(report.seconds, 2), versions=_versions(),
+            documents=report.documents, chunks=report.chunks,
+        ).save(workdir)
+        _fsync_tree(workdir)
+        final = workdir.with_name(workdir.name.removeprefix(PARTIAL_PREFIX))
+        workdir.rename(final)
+        _point_current_at(index_dir, final)
+        _remove_old_builds(index_dir, keep={final, live})
+        return report
+
+
+def _point_current_at(index_dir: Path, build: Path) -> None:
+    """Atomically swap the ``current`` link (write a new link, then rename it over the old one)."""
+    temporary = index_dir / f".{CURRENT}.{os.getpid()}"
+    if temporary.is_symlink() or temporary.exists():
+        temporary.unlink()
+    temporary.symlink_to(Path(BUILDS) / build.name)
+    os.replace(temporary, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+
+
+def _remove_partial_builds(index_dir: Path) -> None:
+    builds = index_dir / BUILDS
+    for leftover in builds.glob(f"{PARTIAL_PREFIX}*") if builds.exists() else []:
+        logger.info("Suppression d'une construction interrompue : %s", leftover.name)
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _remove_old_builds(index_dir: Path, keep: set) -> None:
+    """Keep the new build and the one it replaced (a fallback); drop older ones."""
+    keep_names = {p.name for p in keep if p is not None}
+    for build in (index_dir / BUILDS).iterdir():
+        if build.name not in keep_names and not build.name.startswith(PARTIAL_PREFIX):
+            shutil.rmtree(build, ignore_errors=True)
+
+
+def _fsync_tree(directory: Path) -> None:
+    for path in directory.iterdir():
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+    _fsync_dir(directory)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _progress(items: list, enabled: bool):
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc="Indexation", unit="fichier")
+
+
+def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for package in ("eclaireur", "sentence-transformers", "faiss-cpu", "torch", "transformers"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    return found

@@ -1,0 +1,132 @@
+"""Cut documents into retrieval units sized with the model's own tokenizer.
+
+A FAQ pair is one unit (split only when longer than the model accepts). A guide section becomes one
+chunk when it fits the budget, otherwise it is split at sentence boundaries with a small overlap.
+Every chunk carries its heading path, which is embedded with its text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .documents import Document, Section
+
+TokenCounter = Callable[[list[str]], list[int]]
+
+HEADING_SEPARATOR = " > "
+# Sentence ends: ., !, ?, … or ; followed by space and an upper-case letter, a digit, a quote or a bullet.
+SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"(\[A-ZÀ-ÖØ-Þ0-9•])|\n+")
+ABBREVIATIONS = re.compile(r"(?:\b(?:M|Mme|Mmes|MM|Dr|art|Art|cf|n°|p|pp|vol|éd|etc|ex|av|J\.-C)|\b[A-Z])\.$")
+
+
+@dataclass(frozen=True)
+class ChunkingConfig:
+    max_tokens: int = 256
+    overlap_tokens: int = 32
+    model_max_tokens: int = 512
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One retrieval unit; ``ordinal`` numbers it within its document (its id is ``document_id#ordinal``)."""
+
+    document_id: str
+    ordinal: int
+    heading_path: tuple[str, ...]
+    text: str
+    kind: str  # "faq" (a question/answer pair) or "section"
+    page: int | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.document_id}#{self.ordinal}"
+
+    @property
+    def heading(self) -> str:
+        return HEADING_SEPARATOR.join(self.heading_path)
+
+    @property
+    def embedding_text(self) -> str:
+        """What the model sees: the heading path, then the text."""
+        return f"{self.heading}\n{self.text}" if self.heading_path else self.text
+
+
+def split_sentences(text: str) -> list[str]:
+    """French sentence split that keeps abbreviations such as « M. », « art. » or « n°. » whole."""
+    pieces, start = [], 0
+    for match in SENTENCE_END.finditer(text):
+        candidate = text[start:match.start()]
+        if ABBREVIATIONS.search(candidate) and "\n" not in match.group(0):
+            continue
+        if candidate.strip():
+            pieces.append(candidate.strip())
+        start = match.end()
+    if text[start:].strip():
+        pieces.append(text[start:].strip())
+    return pieces
+
+
+def _split_long_sentence(sentence: str, budget: int, count: TokenCounter) -> list[str]:
+    """Last resort for a sentence over budget: cut on words, keeping each piece within the budget."""
+    words, pieces, current = sentence.split(), [], []
+    for word in words:
+        current.append(word)
+        if len(current) > 1 and count([" ".join(current)])[0] > budget:
+            current.pop()
+            pieces.append(" ".join(current))
+            current = [word]
+    if current:
+        pieces.append(" ".join(current))
+    return pieces
+
+
+def pack_sentences(sentences: list[str], header_tokens: int, config: ChunkingConfig, count: TokenCounter,
+                   budget: int | None = None) -> list[str]:
+    """Greedy packing of sentences into texts of at most ``budget`` tokens, with a sentence overlap."""
+    budget = (budget or config.max_tokens) - header_tokens
+    sizes = count(sentences)
+    units: list[tuple[str, int]] = []
+    for sentence, size in zip(sentences, sizes):
+        if size > budget:
+            parts = _split_long_sentence(sentence, budget, count)
+            units += zip(parts, count(parts))
+        else:
+            units.append((sentence, size))
+
+    texts: list[str] = []
+    current: list[tuple[str, int]] = []
+    for unit in units:
+        if current and sum(s for _, s in current) + unit[1] > budget:
+            texts.append(" ".join(t for t, _ in current))
+            overlap: list[tuple[str, int]] = []
+            for previous in reversed(current):
+                if sum(s for _, s in overlap) + previous[1] > config.overlap_tokens:
+                    break
+                overlap.insert(0, previous)
+            current = overlap if sum(s for _, s in overlap) + unit[1] <= budget else []
+        current.append(unit)
+    if current:
+        texts.append(" ".join(t for t, _ in current))
+    return texts
+
+
+def chunk_document(document: Document, count: TokenCounter, config: ChunkingConfig = ChunkingConfig()) -> list[Chunk]:
+    """All chunks of a document, in reading order."""
+    chunks: list[Chunk] = []
+    for section in document.sections:
+        is_faq = section.is_question or (document.type == "faq" and len(section.heading_path) > 1)
+        budget = config.model_max_tokens - 8 if is_faq else config.max_tokens
+        for text in _section_texts(section, budget, count, config):
+            chunks.append(Chunk(document_id=document.id, ordinal=len(chunks), heading_path=section.heading_path,
+                                text=text, kind="faq" if is_faq else "section", page=section.page))
+    return chunks
+
+
+def _section_texts(section: Section, budget: int, count: TokenCounter, config: ChunkingConfig) -> list[str]:
+    header = HEADING_SEPARATOR.join(section.heading_path)
+    header_tokens, whole = count([header, f"{header}\n{section.text}"])
+    if whole <= budget:
+        return [section.text]
+    return pack_sentences(split_sentences(section.text), header_tokens, config, count, budget)

@@ -1,0 +1,137 @@
+"""French lexical search: an analyzer (accents folded, elisions and stop words removed, Snowball
+stemming) and a BM25 index stored as a sparse matrix of precomputed term weights."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import Stemmer
+from scipy import sparse
+
+WORD = re.compile(r"\w+", re.UNICODE)
+ELISION = re.compile(r"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu)['’]", re.I)
+WORD_WITH_ELISION = re.compile(r"(?:\b(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu)['’])?\w+", re.UNICODE | re.I)
+
+FRENCH_STOP_WORDS = frozenset("""
+a afin ai aie aient aies ait alors as au aucun aucune aupres auquel aura aurai auraient aurais aurait
+auras aurez auriez aurions aurons auront aussi autre autres aux auxquelles auxquels avaient avais avait
+avant avec avez aviez avions avoir avons ayant ayez ayons c ca ce ceci cela celle celles celui cependant
+ces cet cette ceux chacun chacune chaque chez ci comme comment d dans de des desquelles desquels dont du
+duquel elle elles en encore entre es est et etaient etais etait etant etc ete etes etiez etions etre eu
+eue eues eumes eurent eus eusse eussent eusses eussiez eussions eut eutes eux fait faites fois font
+furent fus fusse fussent fusses fussiez fussions fut futes ici il ils j je jusqu l la laquelle le lequel
+les lesquelles lesquels leur leurs lors lorsqu lui m ma mais me meme memes mes moi mon n ne ni nos notre
+nous on ont or ou par parce pas peu peut peuvent plus pour pourquoi puis qu quand que quel quelle
+quelles quels qui quoi s sa sans se sera serai seraient serais serait seras serez seriez serions serons
+seront ses si sien sienne soi soient sois soit sommes son sont sous soyez soyons suis sur t ta te tes
+toi ton tous tout toute toutes tres tu un une unes uns vers voici voila vos votre vous y
+""".split())
+
+_stemmer = Stemmer.Stemmer("french")
+
+
+def fold_accents(text: str) -> str:
+    """« Expérimentation » -> « experimentation »; ligatures opened (œ -> oe)."""
+    text = text.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae").replace("Æ", "AE")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=200_000)
+def _term(word: str) -> str | None:
+    folded = fold_accents(word.lower())
+    if folded in FRENCH_STOP_WORDS or (len(folded) == 1 and not folded.isdigit()):
+        return None
+    return _stemmer.stemWord(folded)
+
+
+def analyze_with_spans(text: str) -> list[tuple[str, int, int]]:
+    """Index terms with the character span of the word each comes from (for highlighting)."""
+    out = []
+    for match in WORD_WITH_ELISION.finditer(text):
+        word, start = match.group(0), match.start()
+        elided = ELISION.match(word)
+        if elided:
+            word, start = word[elided.end():], start + elided.end()
+        term = _term(word)
+        if term:
+            out.append((term, start, match.end()))
+    return out
+
+
+def analyze(text: str) -> list[str]:
+    """The French analyzer used on both sides: accents folded, elisions and stop words dropped, stemmed."""
+    return [term for term, _, _ in analyze_with_spans(text)]
+
+
+class BM25Index:
+    """Okapi BM25 with each (document, term) weight precomputed, so a query is a sum of matrix columns."""
+
+    FILES = ("bm25.npz", "bm25.json")
+
+    def __init__(self, weights: sparse.csc_matrix, vocabulary: dict[str, int], ids: np.ndarray) -> None:
+        self.weights = weights
+        self.vocabulary = vocabulary
+        self.ids = ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def build(cls, ids: list[int] | np.ndarray, texts: list[str], k1: float = 1.2, b: float = 0.75) -> BM25Index:
+        vocabulary: dict[str, int] = {}
+        rows, cols, counts, lengths = [], [], [], []
+        for row, text in enumerate(texts):
+            terms = analyze(text)
+            lengths.append(len(terms))
+            tf: dict[int, int] = {}
+            for term in terms:
+                col = vocabulary.setdefault(term, len(vocabulary))
+                tf[col] = tf.get(col, 0) + 1
+            rows += [row] * len(tf)
+            cols += list(tf)
+            counts += list(tf.values())
+        n_docs = len(texts)
+        tf_matrix = sparse.csr_matrix((np.array(counts, dtype=np.float32), (rows, cols)), shape=(n_docs, len(vocabulary)))
+        df = np.bincount(np.array(cols, dtype=np.int64), minlength=len(vocabulary)).astype(np.float32)
+        idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+        lengths_arr = np.array(lengths, dtype=np.float32)
+        norm = k1 * (1 - b + b * lengths_arr / max(float(lengths_arr.mean()) if n_docs else 1.0, 1e-9))
+        tf_matrix = tf_matrix.tocoo()
+        data = tf_matrix.data * (k1 + 1) / (tf_matrix.data + norm[tf_matrix.row]) * idf[tf_matrix.col]
+        weights = sparse.csc_matrix((data.astype(np.float32), (tf_matrix.row, tf_matrix.col)), shape=tf_matrix.shape)
+        return cls(weights, vocabulary, np.asarray(ids, dtype=np.int64))
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every indexed chunk for ``query`` (zeros when no term matches)."""
+        columns = sorted({self.vocabulary[t] for t in analyze(query) if t in self.vocabulary})
+        if not columns:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self.weights[:, columns].sum(axis=1)).ravel()
+
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` (scores, ids) with a positive score; ``allowed`` restricts to those ids."""
+        scores = self.scores(query)
+        if allowed is not None:
+            scores = np.where(np.isin(self.ids, allowed), scores, 0.0)
+        positive = np.flatnonzero(scores > 0)
+        if len(positive) > k:
+            positive = positive[np.argpartition(-scores[positive], k - 1)[:k]]
+        order = positive[np.argsort(-scores[positive], kind="stable")]
+        return scores[order], self.ids[order]
+
+    def save(self, directory: Path) -> None:
+        sparse.save_npz(Path(directory) / self.FILES[0], self.weights, compressed=False)
+        payload = {"vocabulary": self.vocabulary, "ids": self.ids.tolist()}
+        (Path(directory) / self.FILES[1]).write_text(json.dumps(payload), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> BM25Index:
+        weights = sparse.load_npz(Path(directory) / cls.FILES[0]).tocsc()
+        payload = json.loads((Path(directory) / cls.FILES[1]).read_text(encoding="utf-8"))
+        return cls(weights, payload["vocabulary"], np.asarray(payload["ids"], dtype=np.int64))

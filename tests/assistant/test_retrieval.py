@@ -1,0 +1,65 @@
+"""Retrieval on the bundled corpus: French paraphrases find their documents in every mode."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.retrieval import RetrievalConfig, SearchFilters, fuse, make_snippet
+from index.lexical import analyze
+
+PARAPHRASES = [  # (question in other words than the documents, documents that answer it)
+    ("À quelle période de l'année se déroule le Mois de l'innovation publique ?", ("mois-de-l-innovation-publique",)),
+    ("Quelle école forme désormais les hauts fonctionnaires à la place de l'ENA ?", ("competences",)),
+    ("Peut-on tester une nouvelle règle sur une partie du territoire seulement ?", ("juridique", "experimentation")),
+    ("comment savoir si notre projet a vraiment changé la vie des usagers", ("impact",)),
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), PARAPHRASES)
+def test_paraphrased_question_finds_its_document_first(default_service, question, expected):
+    outcome = default_service.search(question, k=3)
+    found = [r.best.chunk.document_id for r in outcome.results]
+    assert any(name in found[0] for name in expected), found
+
+
+def test_results_are_grouped_one_entry_per_document_best_passage_first(default_service):
+    outcome = default_service.search("laboratoire d'innovation publique", k=10)
+    ids = [r.best.chunk.document_id for r in outcome.results]
+    assert len(ids) == len(set(ids))
+    for result in outcome.results:
+        scores = [hit.score for hit in result.chunk_hits]
+        assert scores == sorted(scores, reverse=True)
+        assert all(hit.chunk.document_id == result.best.chunk.document_id for hit in result.chunk_hits)
+
+
+def test_type_filter_keeps_only_faq(default_service):
+    outcome = default_service.search("droit à l'erreur", k=10, filters=SearchFilters(types=("faq",)))
+    assert outcome.results and {r.best.chunk.type for r in outcome.results} == {"faq"}
+
+
+def test_unaccented_query_matches_accented_text_lexically(default_service):
+    accented = default_service.search("expérimentation collectivités", k=5, mode="lexical")
+    plain = default_service.search("experimentation collectivites", k=5, mode="lexical")
+    assert [r.best.chunk.chunk_id for r in plain.results] == [r.best.chunk.chunk_id for r in accented.results]
+
+
+def test_reciprocal_rank_fusion_rewards_agreement():
+    dense = [(1, 0.9), (2, 0.8), (3, 0.7)]
+    lexical = [(3, 12.0), (1, 9.0), (4, 1.0)]
+    ranking = [key for key, _ in fuse([dense, lexical], RetrievalConfig(fusion="rrf"))]
+    assert ranking[0] == 1 and set(ranking) == {1, 2, 3, 4}
+
+
+def test_weighted_fusion_normalises_each_list():
+    dense = [(1, 0.90), (2, 0.85), (3, 0.10)]  # raw cosines: 2 is nearly as good as 1
+    lexical = [(2, 30.0), (1, 1.0)]  # raw BM25: 2 far ahead
+    assert [k for k, _ in fuse([dense, lexical], RetrievalConfig(fusion="weighted", dense_weight=0.5))][0] == 2
+    assert [k for k, _ in fuse([dense, lexical], RetrievalConfig(fusion="weighted", dense_weight=1.0))][0] == 1
+
+
+def test_snippet_marks_query_words_and_escapes_html():
+    text = "Le <b>laboratoire</b> accompagne les laboratoires régionaux. " + "Autre phrase sans rapport. " * 20
+    snippet = make_snippet(text, set(analyze("laboratoire")))
+    assert "<mark>laboratoire</mark>" in snippet and "<mark>laboratoires</mark>" in snippet
+    assert "&lt;b&gt;" in snippet and "<b>" not in snippet
+    assert len(snippet) < 400
