@@ -17,7 +17,7 @@ TokenCounter = Callable[[list[str]], list[int]]
 
 HEADING_SEPARATOR = " > "
 # Sentence ends: ., !, ?, … or ; followed by space and an upper-case letter, a digit, a quote or a bullet.
-SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"(\[A-ZÀ-ÖØ-Þ0-9•])|\n+")
+SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"(\[A-ZÀ-ÖØ-ÞŒ0-9•])|\n+")
 ABBREVIATIONS = re.compile(r"(?:\b(?:M|Mme|Mmes|MM|Dr|art|Art|cf|n°|p|pp|vol|éd|etc|ex|av|J\.-C)|\b[A-Z])\.$")
 
 
@@ -68,9 +68,23 @@ def split_sentences(text: str) -> list[str]:
     return pieces
 
 
+def _split_long_word(word: str, budget: int, count: TokenCounter) -> list[str]:
+    """A "word" over budget (a long URL, a run of symbols): cut it into character slices that fit."""
+    pieces, rest = [], word
+    while rest:
+        size = len(rest)
+        while size > 1 and count([rest[:size]])[0] > budget:
+            size = max(1, size * budget // (count([rest[:size]])[0] + 1))
+        pieces.append(rest[:size])
+        rest = rest[size:]
+    return pieces
+
+
 def _split_long_sentence(sentence: str, budget: int, count: TokenCounter) -> list[str]:
     """Last resort for a sentence over budget: cut on words, keeping each piece within the budget."""
-    words, pieces, current = sentence.split(), [], []
+    words, pieces, current = [], [], []
+    for word in sentence.split():
+        words += _split_long_word(word, budget, count) if count([word])[0] > budget else [word]
     for word in words:
         current.append(word)
         if len(current) > 1 and count([" ".join(current)])[0] > budget:

@@ -13,9 +13,9 @@ import numpy as np
 import Stemmer
 from scipy import sparse
 
-WORD = re.compile(r"\w+", re.UNICODE)
 ELISION = re.compile(r"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu)['’]", re.I)
-WORD_WITH_ELISION = re.compile(r"(?:\b(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu)['’])?\w+", re.UNICODE | re.I)
+# Words may carry combining accents (decomposed text from some PDFs and macOS files).
+WORD_WITH_ELISION = re.compile(r"(?:\b(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu)['’])?[\w\u0300-\u036f]+", re.UNICODE | re.I)
 
 FRENCH_STOP_WORDS = frozenset("""
 a afin ai aie aient aies ait alors as au aucun aucune aupres auquel aura aurai auraient aurais aurait

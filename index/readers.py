@@ -29,9 +29,10 @@ def decode_text(data: bytes) -> str:
     if b"\x00" in data[:8192]:
         raise UnreadableDocument("fichier binaire (octets nuls) alors qu'un texte est attendu")
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise UnreadableDocument(f"encodage illisible : UTF-8 attendu (octet invalide à la position {error.start})") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def clean_whitespace(text: str) -> str:
@@ -228,12 +229,17 @@ def _html_blocks(node, blocks: list) -> None:
                 blocks.append(text)
         elif tag in HTML_HEADINGS:
             blocks.append((HTML_HEADINGS[tag], child.text(separator=" ", strip=True)))
-        elif tag in HTML_BLOCKS and not child.css_first(",".join(HTML_BLOCKS | set(HTML_HEADINGS))):
+        elif tag in HTML_BLOCKS and not _has_block_inside(child):
             prefix = "• " if tag == "li" else ""
             blocks.append(prefix + child.text(separator=" ", strip=True))
         else:
             _html_blocks(child, blocks)
         child = child.next
+
+
+def _has_block_inside(node) -> bool:
+    return any(inner.tag in HTML_BLOCKS or inner.tag in HTML_HEADINGS
+               for inner in node.traverse(include_text=False) if inner.mem_id != node.mem_id)
 
 
 def read_html(data: bytes, document_id: str) -> Document:
@@ -296,16 +302,23 @@ def read_docx(data: bytes, document_id: str) -> Document:
     import zipfile
 
     import docx
+    from docx.table import Table
 
     try:
         word = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as error:
         raise UnreadableDocument(f"DOCX illisible ({error.__class__.__name__}: {error})") from None
     blocks: list = []
-    for paragraph in word.paragraphs:
-        style = (paragraph.style.name if paragraph.style is not None else "") or ""
+    for item in word.iter_inner_content():  # paragraphs and tables, in reading order
+        if isinstance(item, Table):
+            for row in item.rows:
+                cells = [c.text.strip() for c in row.cells if c.text.strip()]
+                if cells:
+                    blocks.append(" ; ".join(dict.fromkeys(cells)))
+            continue
+        style = (item.style.name if item.style is not None else "") or ""
         level = DOCX_HEADING.match(style.strip())
-        text = paragraph.text.strip()
+        text = item.text.strip()
         if not text:
             continue
         if style.strip().lower() in {"title", "titre"}:
@@ -314,11 +327,6 @@ def read_docx(data: bytes, document_id: str) -> Document:
             blocks.append((int(level.group(1)), text))
         else:
             blocks.append(("• " if "list" in style.lower() else "") + text)
-    for table in word.tables:
-        for row in table.rows:
-            cells = [c.text.strip() for c in row.cells if c.text.strip()]
-            if cells:
-                blocks.append(" ; ".join(dict.fromkeys(cells)))
     core_title = (word.core_properties.title or "").strip()
     h1 = next((b[1] for b in blocks if isinstance(b, tuple) and b[0] == 1), None)
     title = core_title or h1 or title_from_id(document_id)

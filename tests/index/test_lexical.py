@@ -1,0 +1,142 @@
+"""French lexical search: one analyzer for texts and queries, and a BM25 index that survives a save/load."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import numpy as np
+import pytest
+
+from index.lexical import BM25Index, analyze, analyze_with_spans, fold_accents
+
+# --------------------------------------------------------------------------- analyzer
+
+
+@pytest.mark.parametrize(("written", "typed"), [
+    ("expérimentations", "experimentation"),
+    ("Expérimentation", "experimentations"),
+    ("collectivités", "collectivite"),
+    ("Collectivité", "collectivites"),
+    ("données", "donnees"),
+    ("donnée", "Données"),
+    ("œuvre", "oeuvre"),
+    ("Œuvres", "oeuvre"),
+])
+def test_accents_case_and_plural_give_the_same_term(written, typed):
+    assert len(analyze(written)) == 1
+    assert analyze(written) == analyze(typed)
+
+
+@pytest.mark.parametrize("apostrophe", ["'", "’"])
+def test_elisions_are_removed_with_straight_or_typographic_apostrophe(apostrophe):
+    assert analyze(f"l{apostrophe}innovation") == analyze("innovation")
+    assert analyze(f"d{apostrophe}expérimentation") == analyze("expérimentation")
+    assert analyze(f"qu{apostrophe}une collectivité") == analyze("collectivité")
+    assert analyze(f"L{apostrophe}État") == analyze("état")
+
+
+def test_stop_words_are_removed():
+    assert analyze("le de et la les des du un une") == []
+    assert analyze("Est-ce que") == []
+    assert analyze("Est-ce que le laboratoire et la collectivité") == analyze("laboratoire collectivité")
+
+
+def test_a_question_keeps_only_its_meaningful_terms():
+    assert analyze("Qu’est-ce que l’innovation publique ?") == analyze("innovation publique")
+    assert len(analyze("innovation publique")) == 2
+
+
+def test_fold_accents_removes_diacritics_and_opens_ligatures():
+    assert fold_accents("Expérimentation à Besançon, cœur de l'Œuvre") == \
+        "Experimentation a Besancon, coeur de l'OEuvre"
+    assert fold_accents("ÉÈÊËÀÂÎÏÔÛÙÜŸÇ") == "EEEEAAIIOUUUYC"
+
+
+def test_decomposed_accents_give_the_same_terms_as_composed_ones():
+    """Text extracted from some PDFs or typed on macOS arrives in NFD (e + combining accent)."""
+    composed = "expérimentation des collectivités territoriales"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert decomposed != composed
+    assert analyze(decomposed) == analyze(composed)
+
+
+def test_spans_point_at_the_original_words():
+    text = "L’expérimentation des collectivités d'outre-mer"
+    spans = analyze_with_spans(text)
+    assert [text[start:end] for _, start, end in spans] == ["expérimentation", "collectivités", "outre", "mer"]
+    assert [term for term, _, _ in spans] == analyze(text)
+
+
+def test_spans_of_the_same_word_twice_point_at_each_occurrence():
+    text = "Données ouvertes, données publiques."
+    spans = [(start, end) for term, start, end in analyze_with_spans(text) if term == analyze("donnée")[0]]
+    assert spans == [(0, 7), (18, 25)]
+    assert [text[s:e] for s, e in spans] == ["Données", "données"]
+
+
+# --------------------------------------------------------------------------- BM25
+
+TEXTS = {
+    10: "Les expérimentations menées par les collectivités territoriales sont encadrées par la Constitution.",
+    20: "Le télétravail des agents publics est organisé par un accord signé avec les syndicats.",
+    30: "L'ouverture des données publiques favorise l'innovation et la transparence de l'action publique.",
+    40: "Les collectivités gèrent les transports scolaires et les cantines.",
+    50: "Une expérimentation de semaine de quatre jours a été lancée dans une administration centrale.",
+}
+
+
+@pytest.fixture(scope="module")
+def index() -> BM25Index:
+    return BM25Index.build(list(TEXTS), list(TEXTS.values()))
+
+
+@pytest.mark.parametrize("query", [
+    "expérimentation collectivités",
+    "experimentation collectivites",
+    "EXPÉRIMENTATIONS des Collectivité",
+])
+def test_query_with_or_without_accents_ranks_the_right_text_first(index, query):
+    scores, ids = index.search(query, k=5)
+    assert ids[0] == 10
+    assert set(ids) == {10, 40, 50}  # only texts sharing a term come back
+    assert np.all(np.diff(scores) <= 0) and np.all(scores > 0)
+
+
+def test_query_with_no_known_term_returns_nothing(index):
+    scores, ids = index.search("cryptographie quantique", k=5)
+    assert len(scores) == 0 and len(ids) == 0
+    assert not index.scores("cryptographie quantique").any()
+    assert len(index.search("le la les de", k=5)[1]) == 0  # only stop words
+
+
+def test_k_limits_the_number_of_results(index):
+    scores, ids = index.search("expérimentation collectivités", k=2)
+    assert list(ids) == list(index.search("expérimentation collectivités", k=5)[1][:2])
+    assert len(scores) == 2
+
+
+def test_allowed_restricts_results_to_those_ids(index):
+    scores, ids = index.search("expérimentation collectivités", k=5, allowed=np.array([40, 50]))
+    assert set(ids) == {40, 50}
+    assert 10 not in ids
+    assert len(index.search("expérimentation collectivités", k=5, allowed=np.array([20, 30]))[1]) == 0
+
+
+def test_scores_are_aligned_with_ids_and_rare_terms_weigh_more(index):
+    scores = index.scores("télétravail")
+    assert len(scores) == len(index) == len(TEXTS)
+    assert index.ids[int(np.argmax(scores))] == 20
+    # « collectivités » appears in two texts, « télétravail » in one: the rarer term scores higher
+    assert scores.max() > index.scores("collectivités").max()
+
+
+def test_save_and_load_round_trip_gives_identical_scores(index, tmp_path):
+    index.save(tmp_path)
+    loaded = BM25Index.load(tmp_path)
+    assert len(loaded) == len(index)
+    assert np.array_equal(loaded.ids, index.ids)
+    assert loaded.vocabulary == index.vocabulary
+    for query in ["expérimentation collectivités", "données publiques", "télétravail", "rien de connu"]:
+        assert np.array_equal(loaded.scores(query), index.scores(query))
+        original, reloaded = index.search(query, k=3), loaded.search(query, k=3)
+        assert np.array_equal(original[0], reloaded[0]) and np.array_equal(original[1], reloaded[1])
