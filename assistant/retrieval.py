@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -64,7 +64,6 @@ class SearchOutcome:
     mode: str
     results: list[DocumentHit]
     took_ms: float
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 class Retriever:

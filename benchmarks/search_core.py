@@ -95,7 +95,8 @@ def main() -> None:
                 dense_only.append(timed(lambda q: snapshot.vectors.search(embedder.encode_queries([q]), settings.candidates), question)[0])
                 hybrid.append(timed(retriever.search, question, 10, "hybrid")[0])
         rows.append(("requête hybride en processus, p50 / p95", f"{percentile(hybrid, 50):.1f} / {percentile(hybrid, 95):.1f} ms",
-                     f"{percentile(hybrid, 50) / percentile(dense_only, 50):.2f} × (encodage + FAISS : {percentile(dense_only, 50):.1f} ms)",
+                     f"{percentile(hybrid, 50) / percentile(dense_only, 50):.2f} × "
+                     f"(encodage + FAISS : {percentile(dense_only, 50):.1f} ms)",
                      "<= 1.3 ×"))
 
         # 4. /search over HTTP against a real server process.

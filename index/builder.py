@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -26,7 +26,7 @@ from .chunkstore import ChunkStore
 from .documents import UnreadableDocument
 from .embedding import Embedder, model_fingerprint
 from .lexical import BM25Index
-from .manifest import FileRecord, Manifest, ManifestError
+from .manifest import FORMAT_VERSION, FileRecord, Manifest, ManifestError
 from .sources import SourceEntry
 from .vectors import FaissStore
 
@@ -125,7 +125,7 @@ def _compatible(manifest: Manifest, config: IndexConfig) -> bool:
     except RuntimeError:
         return False
     return (manifest.model_fingerprint == fingerprint and manifest.chunking == asdict(config.chunking)
-            and manifest.format_version == Manifest.__dataclass_fields__["format_version"].default)
+            and manifest.format_version == FORMAT_VERSION)
 
 
 def build_index(source: DocumentSource, index_dir: Path, config: IndexConfig,
@@ -156,7 +156,7 @@ def build_index(source: DocumentSource, index_dir: Path, config: IndexConfig,
 
         if not isinstance(embedder, Embedder):
             embedder = (embedder or (lambda: Embedder(config.model_path, batch_size=config.batch_size)))()
-        workdir = index_dir / BUILDS / f"{PARTIAL_PREFIX}{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{os.getpid()}"
+        workdir = index_dir / BUILDS / f"{PARTIAL_PREFIX}{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{os.getpid()}"
         workdir.mkdir(parents=True)
         live = current_build(index_dir) if previous else None
         if live is not None:
@@ -223,7 +223,7 @@ def build_index(source: DocumentSource, index_dir: Path, config: IndexConfig,
             model_name=embedder.name, model_path=str(config.model_path), model_fingerprint=embedder.fingerprint,
             dimension=embedder.dimension, chunking=asdict(config.chunking),
             vector_index={"type": vectors.kind, "vectors": len(vectors), "exact_search_max": config.exact_search_max},
-            files=files, built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            files=files, built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             build_seconds=round(report.seconds, 2), versions=_versions(),
             documents=report.documents, chunks=report.chunks,
         ).save(workdir)

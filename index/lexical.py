@@ -78,6 +78,14 @@ class BM25Index:
         self.weights = weights
         self.vocabulary = vocabulary
         self.ids = ids
+        document_frequency = np.diff(weights.indptr).astype(np.float32)
+        self._idf = np.log1p((len(ids) - document_frequency + 0.5) / (document_frequency + 0.5))
+        self._unknown_idf = float(np.log1p((len(ids) + 0.5) / 0.5))
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of an analysed term; a term absent from the corpus gets the highest."""
+        column = self.vocabulary.get(term)
+        return self._unknown_idf if column is None else float(self._idf[column])
 
     def __len__(self) -> int:
         return len(self.ids)

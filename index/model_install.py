@@ -256,7 +256,8 @@ def install_model(target: Path, source: Path | None = None, force: bool = False)
         _write_json(work / "config.json", _bert_config(model))
         build_tokenizer(model).save(str(work / "tokenizer.json"))
         _write_json(work / "tokenizer_config.json", _tokenizer_config(model))
-        _write_json(work / "special_tokens_map.json", {k + "_token": v for k, v in SPECIAL_TOKENS.items()} | {"cls_token": "<s>", "sep_token": "</s>"})
+        special = {f"{name}_token": token for name, token in SPECIAL_TOKENS.items()} | {"cls_token": "<s>", "sep_token": "</s>"}
+        _write_json(work / "special_tokens_map.json", special)
         _write_json(work / "sentence_bert_config.json", {"max_seq_length": model.max_positions, "do_lower_case": False})
         _write_json(work / "config_sentence_transformers.json", {
             "prompts": {"query": QUERY_PROMPT, "passage": PASSAGE_PROMPT},

@@ -87,7 +87,10 @@ class FaissStore:
         params = None
         if allowed is not None:
             selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
-            params = faiss.SearchParametersHNSW(sel=selector, efSearch=self.ef_search) if self.kind == "hnsw" else faiss.SearchParameters(sel=selector)
+            if self.kind == "hnsw":
+                params = faiss.SearchParametersHNSW(sel=selector, efSearch=self.ef_search)
+            else:
+                params = faiss.SearchParameters(sel=selector)
         elif self.kind == "hnsw":
             params = faiss.SearchParametersHNSW(efSearch=self.ef_search)
         scores, ids = self.index.search(queries, k, params=params)

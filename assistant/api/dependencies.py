@@ -1,11 +1,10 @@
-"""FastAPI dependencies: the shared service and settings."""
+"""FastAPI dependencies: the shared service."""
 
 from __future__ import annotations
 
 from fastapi import HTTPException, Request
 
 from ..service import Eclaireur
-from ..settings import Settings
 
 
 def get_service(request: Request) -> Eclaireur:
@@ -13,7 +12,3 @@ def get_service(request: Request) -> Eclaireur:
     if service is None or service.health().ready is False:
         raise HTTPException(status_code=503, detail="Le service démarre : l'index n'est pas encore chargé, réessayez dans un instant.")
     return service
-
-
-def get_settings(request: Request) -> Settings:
-    return request.app.state.settings

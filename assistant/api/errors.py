@@ -18,7 +18,8 @@ def french_message(field: str, error: dict) -> str:
         if kind == "missing" or kind == "string_too_short" or kind == "value_error":
             return "La question est vide : saisissez au moins un mot (paramètre q)."
         if kind == "string_too_long":
-            return f"La question dépasse {MAX_QUERY_CHARS:,} caractères ({len(received or '')} reçus) : raccourcissez-la.".replace(",", "\u202f")
+            limit = f"{MAX_QUERY_CHARS:,}".replace(",", "\u202f")
+            return f"La question dépasse {limit} caractères ({len(received or '')} reçus) : raccourcissez-la."
     if field == "k":
         return f"Le nombre de résultats k doit être un entier entre 1 et 50 (reçu : {received!r})."
     if field == "mode":

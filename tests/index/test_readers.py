@@ -239,7 +239,7 @@ def test_markdown_without_any_title_takes_it_from_the_file_name():
 
 
 def test_markdown_with_a_utf8_byte_order_mark_still_reads_its_front_matter():
-    document = read_document(b"\xef\xbb\xbf" + "---\ntitle: Avec BOM\n---\nTexte du guide.\n".encode(), "a.md")
+    document = read_document(b"\xef\xbb\xbf" + b"---\ntitle: Avec BOM\n---\nTexte du guide.\n", "a.md")
     assert document.title == "Avec BOM"
     assert document.text == "Texte du guide."
 
@@ -259,7 +259,7 @@ def test_markdown_front_matter_with_windows_line_endings_is_read():
 
 def test_read_document_chooses_the_reader_from_the_extension_whatever_its_case():
     assert set(READERS) == {".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx"}
-    document = read_document("# Note\n\nTexte en majuscules d'extension.".encode(), "guides/NOTE.MARKDOWN")
+    document = read_document(b"# Note\n\nTexte en majuscules d'extension.", "guides/NOTE.MARKDOWN")
     assert document.title == "Note"
 
 
@@ -477,9 +477,9 @@ REFUSED = [
     pytest.param(b"caf\xe9 cr\xe8me", "notes/latin1.txt", "utf-8", id="latin-1-txt"),
     pytest.param("---\ntitle: [non fermé\ntags: : :\n---\nTexte.\n".encode(), "guides/yaml.md", "yaml",
                  id="yaml-invalide"),
-    pytest.param("---\n- une liste\n- pas un dictionnaire\n---\nTexte.\n".encode(), "guides/liste.md", "yaml",
+    pytest.param(b"---\n- une liste\n- pas un dictionnaire\n---\nTexte.\n", "guides/liste.md", "yaml",
                  id="yaml-non-dictionnaire"),
-    pytest.param("---\ntitle: Sans corps\n---\n\n".encode(), "guides/entete.md", "aucun texte",
+    pytest.param(b"---\ntitle: Sans corps\n---\n\n", "guides/entete.md", "aucun texte",
                  id="entete-sans-texte"),
     pytest.param(b"<html><body><nav>Menu</nav></body></html>", "pages/vide.html", "aucun texte", id="html-sans-texte"),
     pytest.param(b"Ceci n'est pas un PDF.", "rapports/faux.pdf", "pdf", id="pdf-faux"),
