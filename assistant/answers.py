@@ -35,6 +35,7 @@ class AnswerConfig:
     max_sentences: int = 3
     source_documents: int = 3  # documents whose best passages feed sentence extraction
     redundancy: float = 0.9  # a sentence this close to one already picked adds nothing
+    rank_penalty: float = 0.02  # retrieval's order is informative: prefer sentences of better-ranked documents
     cosine_floor: float = 0.78  # e5 cosines live in a narrow band: map [floor, ceiling] to [0, 1]
     cosine_ceiling: float = 0.90
 
@@ -66,9 +67,8 @@ class _Sentence:
     similarity: float = 0.0
     overlap: float = 0.0
 
-    @property
-    def score(self) -> float:
-        return self.similarity + 0.1 * self.overlap
+    def score(self, rank_penalty: float) -> float:
+        return self.similarity + 0.1 * self.overlap - rank_penalty * self.rank
 
 
 class SentenceCache:
@@ -100,15 +100,15 @@ class AnswerComposer:
         """The answer to ``question`` from the search ``outcome`` (made for the possibly enriched query)."""
         if not outcome.results:
             return self.no_answer([], 0.0, {})
-        query_vector = self.embedder.encode_queries([outcome.query])[0]
+        query_vector = self.embedder.encode_query(outcome.query)
         coverage = term_coverage(outcome.query, [r.best.chunk for r in outcome.results[:2]], lexical)
 
         best = outcome.results[0].best.chunk
         if best.kind == "faq":
             faq_question = best.heading_path[-1]
-            similarity = float(self.embedder.encode_queries([faq_question])[0] @ query_vector)
+            similarity = float(self.embedder.encode_query(faq_question) @ query_vector)
             if similarity >= self.config.faq_match:
-                confidence = self._confidence(similarity, max(coverage, term_coverage(outcome.query, [best], lexical)))
+                confidence = self._confidence(similarity, coverage)
                 signals = {"faq_similarity": similarity, "coverage": coverage}
                 if confidence >= self.config.min_confidence:
                     citation = Citation(1, best, best.text)
@@ -142,12 +142,13 @@ class AnswerComposer:
 
     def _pick(self, candidates: list[_Sentence], vectors: np.ndarray) -> list[_Sentence]:
         """Best sentences first, skipping near-duplicates; then back in reading order per source."""
-        order = sorted(range(len(candidates)), key=lambda i: -candidates[i].score)
+        scores = [c.score(self.config.rank_penalty) for c in candidates]
+        order = sorted(range(len(candidates)), key=lambda i: -scores[i])
         picked: list[int] = [order[0]]
         for index in order[1:]:
             if len(picked) == self.config.max_sentences:
                 break
-            if candidates[index].score < candidates[order[0]].score - 0.03:
+            if scores[index] < scores[order[0]] - 0.03:
                 break
             if max(float(vectors[index] @ vectors[p]) for p in picked) >= self.config.redundancy:
                 continue

@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .settings import PROJECT_ROOT, Settings
@@ -57,8 +58,14 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--passages", type=Path, help='passages JSONL {"id", "title", "text"}')
     evaluate.add_argument("--questions", type=Path, required=True, help='questions JSONL {"question", "relevant"|"positive_ids"}')
     evaluate.add_argument("--mode", choices=("dense", "lexical", "hybrid", "all"), default="all")
+    evaluate.add_argument("--ask", action="store_true", help="évaluer les réponses (/ask) au lieu du classement")
     evaluate.add_argument("--json", action="store_true", help="un seul objet JSON sur la sortie standard")
     evaluate.set_defaults(handler=run_eval)
+
+    gaps = commands.add_parser("gaps", help="questions sans bonne réponse, regroupées (ce que le corpus doit traiter)")
+    gaps.add_argument("--days", type=int, default=90, help="période examinée, en jours")
+    gaps.add_argument("--json", action="store_true")
+    gaps.set_defaults(handler=run_gaps)
 
     serve = commands.add_parser("serve", help="servir l'API (construit l'index s'il manque ou est périmé)")
     serve.add_argument("--host")
@@ -161,6 +168,8 @@ def run_eval(args, settings: Settings) -> int:
     embedder = Embedder(settings.model_path, batch_size=settings.embedding_batch_size)
     report = build_index(source, index_dir, settings.index_config(), embedder=embedder, progress=sys.stderr.isatty())
     logger.info("Index d'évaluation %s : %s", index_dir, "réutilisé" if report.up_to_date else "construit")
+    if args.ask:
+        return _eval_answers(questions, settings.model_copy(update={"index_dir": index_dir}), embedder, args.json)
     retriever = Retriever(IndexSnapshot.open(index_dir, embedder.fingerprint), embedder, settings.retrieval_config())
     modes = ("dense", "lexical", "hybrid") if args.mode == "all" else (args.mode,)
     results = {}
@@ -176,6 +185,34 @@ def run_eval(args, settings: Settings) -> int:
     return 0
 
 
+def _eval_answers(questions, settings: Settings, embedder, as_json: bool) -> int:
+    import tempfile
+
+    from .evaluation import evaluate_answers
+    from .service import Eclaireur
+
+    with tempfile.TemporaryDirectory(prefix="eclaireur-eval-") as scratch:
+        service = Eclaireur(settings.model_copy(update={"records_path": Path(scratch) / "records.sqlite"}), embedder=embedder)
+        service.reload()
+
+        def ask(question: str):
+            result = service.ask(question, channel="eval")
+            cited = [c.chunk.document_id for c in result.answer.citations]
+            return result.answer.status, cited, result.timings["total_ms"]
+
+        result = evaluate_answers(questions, ask)
+    if as_json:
+        print(json.dumps(result))
+        return 0
+    print(f"{result['answerable']} questions avec réponse, {result['unanswerable']} sans réponse dans le corpus "
+          f"(seuil de confiance {settings.min_confidence})\n")
+    print(f"répondues avec une citation d'un document pertinent : {result['answered_with_relevant_citation']:.1%}")
+    print(f"répondues (toutes citations)                       : {result['answerable_answered']:.1%}")
+    print(f"questions sans réponse pourtant répondues            : {result['unanswerable_answered']:.1%}")
+    print(f"latence p50 / p95                                  : {result['latency_p50_ms']:.0f} / {result['latency_p95_ms']:.0f} ms")
+    return 0
+
+
 def format_eval_table(results: dict, args) -> str:
     first = next(iter(results.values()))
     lines = [f"{first['questions']} questions ({first['unanswerable']} sans réponse dans le corpus, exclues des moyennes)", "",
@@ -184,6 +221,42 @@ def format_eval_table(results: dict, args) -> str:
         lines.append(f"{mode:<8} {r['ndcg@10']:>8.4f} {r['recall@5']:>6.3f} {r['recall@10']:>6.3f} {r['mrr@10']:>7.4f} "
                      f"{r['latency_p50_ms']:>7.1f} {r['latency_p95_ms']:>7.1f}")
     return "\n".join(lines)
+
+
+def run_gaps(args, settings: Settings) -> int:
+    from dataclasses import asdict
+
+    from index.embedding import Embedder
+
+    from .records import Records, group_similar
+
+    ensure_default_model(settings)
+    records = Records(settings.records_path)
+    questions = records.gap_questions(datetime.now(UTC) - timedelta(days=args.days))
+    gaps = group_similar(questions, Embedder(settings.model_path).encode_queries) if questions else []
+    if args.json:
+        print(json.dumps([asdict(g) for g in gaps], ensure_ascii=False, indent=2))
+        return 0
+    if not gaps:
+        print(f"Aucune question sans bonne réponse sur les {args.days} derniers jours.")
+        return 0
+    print(f"{len(gaps)} sujet(s) à traiter ({len(questions)} questions sur les {args.days} derniers jours) :\n")
+    for gap in gaps:
+        reasons = ", ".join(f"{n} {'sans réponse' if r == 'no_answer' else 'jugée(s) inutile(s)'}" for r, n in gap.reasons.items())
+        print(f"{gap.count:>4} × « {gap.question} »  ({reasons} ; dernière le {format_french_date(gap.last_asked)})")
+        for example in gap.examples[1:3]:
+            print(f"         aussi : « {example} »")
+    return 0
+
+
+FRENCH_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+                 "novembre", "décembre")
+
+
+def format_french_date(iso: str) -> str:
+    """« 2026-11-25T21:47:00+00:00 » -> « 25 novembre 2026 »."""
+    moment = datetime.fromisoformat(iso)
+    return f"{moment.day} {FRENCH_MONTHS[moment.month - 1]} {moment.year}"
 
 
 def run_serve(args, settings: Settings) -> int:

@@ -72,3 +72,32 @@ def evaluate(questions: list[EvalQuestion], search: Callable[[str], tuple[list[s
     result["questions"] = len(questions)
     result["unanswerable"] = sum(1 for q in questions if not q.relevant)
     return result
+
+
+def evaluate_answers(questions: list[EvalQuestion], ask: Callable[[str], tuple[str, list[str], float]]) -> dict:
+    """Run ``ask`` (question -> status, cited document ids, milliseconds) and measure honesty and grounding.
+
+    An answerable question counts as well answered when the status is ``answered`` and at least one
+    citation comes from a relevant document; an unanswerable one is wrongly answered when ``answered``.
+    """
+    answerable = [q for q in questions if q.relevant]
+    unanswerable = [q for q in questions if not q.relevant]
+    grounded = answered = wrongly_answered = 0
+    latencies = []
+    for item in questions:
+        status, cited, milliseconds = ask(item.question)
+        latencies.append(milliseconds)
+        if not item.relevant:
+            wrongly_answered += status == "answered"
+            continue
+        answered += status == "answered"
+        grounded += status == "answered" and bool(set(cited) & set(item.relevant))
+    return {
+        "answerable": len(answerable),
+        "answered_with_relevant_citation": round(grounded / len(answerable), 4) if answerable else 0.0,
+        "answerable_answered": round(answered / len(answerable), 4) if answerable else 0.0,
+        "unanswerable": len(unanswerable),
+        "unanswerable_answered": round(wrongly_answered / len(unanswerable), 4) if unanswerable else 0.0,
+        "latency_p50_ms": round(float(np.percentile(latencies, 50)), 2) if latencies else 0.0,
+        "latency_p95_ms": round(float(np.percentile(latencies, 95)), 2) if latencies else 0.0,
+    }

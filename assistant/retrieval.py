@@ -82,18 +82,16 @@ class Retriever:
         started = time.perf_counter()
         allowed = self._allowed_ids(filters)
         ranked = self.rank_chunks(query, mode, allowed)
-        chunks = self.snapshot.chunks.chunks_by_vector_id(v for v, _ in ranked)
-        documents: dict[str, list[ChunkHit]] = {}
-        for vector_id, score in ranked:
-            chunk = chunks.get(vector_id)
-            if chunk is None:
+        selected: dict[str, list[tuple[int, float]]] = {}
+        documents = self.snapshot.documents_of(np.array([v for v, _ in ranked], dtype=np.int64)) if ranked else []
+        for (vector_id, score), document_id in zip(ranked, documents):
+            if document_id not in selected and len(selected) == k:
                 continue
-            if chunk.document_id not in documents and len(documents) == k:
-                continue
-            hits = documents.setdefault(chunk.document_id, [])
+            hits = selected.setdefault(document_id, [])
             if len(hits) < passages_per_document:
-                hits.append(ChunkHit(chunk, score))
-        results = [DocumentHit(hits) for hits in list(documents.values())[:k]]
+                hits.append((vector_id, score))
+        chunks = self.snapshot.chunks.chunks_by_vector_id(v for hits in selected.values() for v, _ in hits)
+        results = [DocumentHit([ChunkHit(chunks[v], score) for v, score in hits]) for hits in selected.values()]
         terms = set(analyze(query))
         for result in results:
             for hit in result.chunk_hits:
@@ -106,7 +104,7 @@ class Retriever:
         n = self.config.candidates
         lists = []
         if mode in ("dense", "hybrid"):
-            scores, ids = self.snapshot.vectors.search(self.embedder.encode_queries([query]), n, allowed)
+            scores, ids = self.snapshot.vectors.search(self.embedder.encode_query(query), n, allowed)
             lists.append([(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0])
         if mode in ("lexical", "hybrid"):
             scores, ids = self.snapshot.lexical.search(query, n, allowed)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
 from index.builder import BuildReport, build_index, is_up_to_date
 from index.chunkstore import StoredDocument
@@ -13,10 +14,28 @@ from index.embedding import Embedder
 from index.snapshot import IndexSnapshot
 from index.sources import CorpusFolder
 
+from .answers import Answer, AnswerComposer, Citation
+from .followups import retrieval_query
+from .generation import GenerationError, LLMClient
+from .records import Gap, Records, group_similar
+from .reindex import ReindexJob
 from .retrieval import Retriever, SearchFilters, SearchOutcome
 from .settings import Settings
 
+ASK_DOCUMENTS = 8
+GENERATION_PASSAGES = 5
+
 logger = logging.getLogger(__name__)
+
+
+@dataclass
+class AskResult:
+    answer: Answer
+    answer_id: str
+    conversation_id: str
+    retrieval_query: str
+    timings: dict[str, float]
+    fallback_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -36,14 +55,21 @@ class Eclaireur:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.embedder = embedder or Embedder(settings.model_path, batch_size=settings.embedding_batch_size)
+        self.embedder = embedder or Embedder(settings.model_path, batch_size=settings.embedding_batch_size,
+                                            query_cache_size=settings.query_cache_size)
         self._lock = threading.Lock()
         self._retriever: Retriever | None = None
+        self.composer = AnswerComposer(self.embedder, settings.answer_config())
+        self.records = Records(settings.records_path, timedelta(hours=settings.conversation_ttl_hours),
+                               settings.record_question_text)
+        self.reindex = ReindexJob(self.build)
+        llm_config = settings.llm_config()
+        self.llm = LLMClient(llm_config) if llm_config else None
 
-    def build(self, corpus_dir: Path | None = None, progress: bool = False) -> BuildReport:
-        """Bring the index of the corpus up to date (incremental), then serve the result."""
-        report = build_index(CorpusFolder(corpus_dir or self.settings.corpus_dir), self.settings.index_dir,
-                             self.settings.index_config(), embedder=self.embedder, progress=progress)
+    def build(self, on_progress=None) -> BuildReport:
+        """Bring the index of the corpus up to date (incremental), then swap the result in."""
+        report = build_index(CorpusFolder(self.settings.corpus_dir), self.settings.index_dir, self.settings.index_config(),
+                             embedder=self.embedder, on_progress=on_progress)
         self.reload()
         return report
 
@@ -73,6 +99,56 @@ class Eclaireur:
 
     def search(self, query: str, k: int = 10, mode: str | None = None, filters: SearchFilters = SearchFilters()) -> SearchOutcome:
         return self.retriever.search(query, k=k, mode=mode or self.settings.default_mode, filters=filters)
+
+    def ask(self, question: str, conversation_id: str | None = None, filters: SearchFilters = SearchFilters(),
+            channel: str = "api") -> AskResult:
+        """Answer a question with citations, in the context of its conversation; record it."""
+        started = time.perf_counter()
+        history = self.records.history(conversation_id) if conversation_id else None
+        if history is None:
+            conversation_id, history = self.records.start_conversation(), []
+        query = retrieval_query(question, history)
+        retriever = self.retriever
+        outcome = retriever.search(query, k=ASK_DOCUMENTS, mode="hybrid", filters=filters)
+        retrieved = time.perf_counter()
+        answer = self.composer.compose(question, outcome, retriever.snapshot.lexical)
+        fallback = None
+        if self.llm is not None and answer.status == "answered":
+            try:
+                answer = self._generate(question, outcome, answer)
+            except GenerationError as error:
+                fallback = f"Réponse extractive : {error}."
+                logger.warning("Génération impossible, repli extractif : %s", error)
+        composed = time.perf_counter()
+        timings = {"retrieval_ms": round((retrieved - started) * 1000, 2), "answer_ms": round((composed - retrieved) * 1000, 2),
+                   "total_ms": round((composed - started) * 1000, 2)}
+        self.records.add_turn(conversation_id, question, query)
+        answer_id = self.records.record_answer(conversation_id, question, answer.status, answer.confidence, channel,
+                                               timings["total_ms"])
+        return AskResult(answer, answer_id, conversation_id, query, timings, fallback)
+
+    def _generate(self, question: str, outcome: SearchOutcome, extractive: Answer) -> Answer:
+        passages = [result.best.chunk for result in outcome.results[:GENERATION_PASSAGES]]
+        generated = self.llm.generate(question, passages)
+        if generated.refused:
+            return AnswerComposer.no_answer(outcome.results[:5], extractive.confidence, extractive.signals)
+        citations = [Citation(new, passages[old - 1], passages[old - 1].text) for new, old in enumerate(generated.cited, start=1)]
+        cited = {c.chunk.document_id for c in citations}
+        related = [r for r in outcome.results if r.best.chunk.document_id not in cited][:5]
+        return Answer("answered", generated.text, extractive.confidence, citations, related, "generative", extractive.signals)
+
+    def feedback(self, answer_id: str, useful: bool, comment: str | None) -> bool:
+        return self.records.record_feedback(answer_id, useful, comment)
+
+    def forget_conversation(self, conversation_id: str) -> bool:
+        return self.records.forget_conversation(conversation_id)
+
+    def gaps(self, days: int = 90) -> list[Gap]:
+        questions = self.records.gap_questions(datetime.now(UTC) - timedelta(days=days))
+        return group_similar(questions, self.embedder.encode_queries)
+
+    def stats(self, days: int = 30) -> dict:
+        return self.records.stats(datetime.now(UTC) - timedelta(days=days))
 
     def document(self, document_id: str) -> StoredDocument | None:
         return self.retriever.snapshot.chunks.document(document_id)

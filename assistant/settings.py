@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from index.builder import IndexConfig
 from index.chunking import ChunkingConfig
 
+from .answers import AnswerConfig
+from .generation import LLMConfig
 from .retrieval import RetrievalConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -33,12 +35,31 @@ class Settings(BaseSettings):
     exact_search_max: int = Field(200_000, ge=1, description="Au-delà, index HNSW approché")
     hnsw_ef_search: int = Field(128, ge=16)
     embedding_batch_size: int = Field(32, ge=1, le=512)
+    query_cache_size: int = Field(4096, ge=0, description="Vecteurs de requêtes gardés en mémoire (0 : aucun)")
 
     default_mode: SearchMode = "hybrid"
     fusion: FusionMethod = "rrf"
     rrf_k: int = Field(60, ge=1)
     dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="Poids du dense dans la fusion pondérée")
     candidates: int = Field(100, ge=10, le=1000, description="Passages pris dans chaque liste avant fusion")
+
+    records_path: Path = Field(PROJECT_ROOT / "var" / "eclaireur.sqlite", description="Conversations, questions, avis")
+    conversation_ttl_hours: float = Field(24.0, gt=0, description="Durée de vie d'une conversation inactive")
+    record_question_text: bool = Field(True, description="Garder le texte des questions (false : seulement les chiffres)")
+    min_confidence: float = Field(0.5, ge=0.0, le=1.0, description="En dessous, réponse « no_answer »")
+    faq_match: float = Field(0.9, ge=0.0, le=1.0, description="Similarité question/question pour répondre par une FAQ")
+
+    llm_base_url: str | None = Field(None, description="Point d'accès compatible OpenAI (Albert, vLLM, Ollama…)")
+    llm_model: str | None = Field(None, description="Nom du modèle de langue")
+    llm_api_key: str | None = Field(None, description="Clé du service de modèle de langue")
+    llm_timeout_seconds: float = Field(20.0, gt=0)
+
+    api_keys: list[str] = Field(default_factory=list, description="Clés de portée « search » (recherche, questions, avis)")
+    admin_api_keys: list[str] = Field(default_factory=list, description="Clés de portée « admin » (et « search »)")
+    api_keys_file: Path | None = Field(None, description="Fichier de clés hachées : une ligne « portée:sha256:nom »")
+    rate_limit_per_minute: int = Field(600, ge=1, description="Requêtes par minute et par clé")
+    ip_rate_limit_per_minute: int = Field(120, ge=1, description="Requêtes par minute et par adresse IP")
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description="Taille maximale d'un corps de requête")
 
     cors_origins: list[str] = Field(default_factory=list, description="Origines autorisées (widget intranet)")
 
@@ -52,6 +73,14 @@ class Settings(BaseSettings):
 
     def retrieval_config(self) -> RetrievalConfig:
         return RetrievalConfig(fusion=self.fusion, rrf_k=self.rrf_k, dense_weight=self.dense_weight, candidates=self.candidates)
+
+    def answer_config(self) -> AnswerConfig:
+        return AnswerConfig(min_confidence=self.min_confidence, faq_match=self.faq_match)
+
+    def llm_config(self) -> LLMConfig | None:
+        if not (self.llm_base_url and self.llm_model):
+            return None
+        return LLMConfig(self.llm_base_url, self.llm_model, self.llm_api_key, self.llm_timeout_seconds)
 
     def index_config(self) -> IndexConfig:
         return IndexConfig(model_path=self.model_path, chunking=self.chunking,

@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 CURRENT = "current"
 BUILDS = "builds"
 PARTIAL_PREFIX = ".partial-"
-EMBED_GROUP = 256  # chunks embedded per model call: bounds memory, keeps batches full
+EMBED_GROUP = 2048  # chunks embedded per model call: bounds memory, lets the model sort by length
 
 
 class DocumentSource(Protocol):
@@ -129,10 +129,12 @@ def _compatible(manifest: Manifest, config: IndexConfig) -> bool:
 
 
 def build_index(source: DocumentSource, index_dir: Path, config: IndexConfig,
-                embedder: Embedder | Callable[[], Embedder] | None = None, progress: bool = False) -> BuildReport:
+                embedder: Embedder | Callable[[], Embedder] | None = None, progress: bool = False,
+                on_progress: Callable[[int, int], None] | None = None) -> BuildReport:
     """Bring the index in ``index_dir`` up to date with ``source``; embeds only new or changed files.
 
-    ``embedder`` may be a loaded Embedder or a factory, called only when something must be embedded.
+    ``embedder`` may be a loaded Embedder or a factory, called only when something must be embedded;
+    ``on_progress(done, total)`` is called after each file read.
     """
     started = time.perf_counter()
     index_dir = Path(index_dir)
@@ -186,7 +188,9 @@ def build_index(source: DocumentSource, index_dir: Path, config: IndexConfig,
             pending_texts.clear()
             pending_ids.clear()
 
-        for entry in _progress(changed, progress):
+        for done, entry in enumerate(_progress(changed, progress), start=1):
+            if on_progress is not None:
+                on_progress(done, len(changed))
             record = FileRecord(sha256=entry.sha256, size=entry.size)
             files[entry.id] = record
             if not source.is_supported(entry.id):

@@ -9,6 +9,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .chunking import Chunk
 from .documents import Document
 
@@ -167,6 +169,14 @@ class ChunkStore:
         rows = self._connection().execute(
             f"SELECT {CHUNK_COLUMNS} FROM chunks c JOIN documents d USING (document_id) WHERE c.vector_id IN ({marks})", ids)
         return {row[0]: _stored_chunk(row) for row in rows}
+
+    def document_map(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """(sorted vector ids, document index of each, document ids): groups search hits without a query."""
+        rows = self._connection().execute("SELECT vector_id, document_id FROM chunks ORDER BY vector_id").fetchall()
+        documents: dict[str, int] = {}
+        codes = np.fromiter((documents.setdefault(d, len(documents)) for _, d in rows), dtype=np.int32, count=len(rows))
+        vector_ids = np.fromiter((v for v, _ in rows), dtype=np.int64, count=len(rows))
+        return vector_ids, codes, list(documents)
 
     def document(self, document_id: str) -> StoredDocument | None:
         row = self._connection().execute(

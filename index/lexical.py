@@ -13,9 +13,9 @@ import numpy as np
 import Stemmer
 from scipy import sparse
 
-ELISION = re.compile(r"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu)['’]", re.I)
-# Words may carry combining accents (decomposed text from some PDFs and macOS files).
-WORD_WITH_ELISION = re.compile(r"(?:\b(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu)['’])?[\w\u0300-\u036f]+", re.UNICODE | re.I)
+# A word, after an optional elided article or pronoun (« l' », « qu' »…); words may carry combining
+# accents (decomposed text from some PDFs and macOS files).
+WORD = re.compile(r"(?:\b(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu)['’])?([\w\u0300-\u036f]+)", re.UNICODE | re.I)
 
 FRENCH_STOP_WORDS = frozenset("""
 a afin ai aie aient aies ait alors as au aucun aucune aupres auquel aura aurai auraient aurais aurait
@@ -53,14 +53,10 @@ def _term(word: str) -> str | None:
 def analyze_with_spans(text: str) -> list[tuple[str, int, int]]:
     """Index terms with the character span of the word each comes from (for highlighting)."""
     out = []
-    for match in WORD_WITH_ELISION.finditer(text):
-        word, start = match.group(0), match.start()
-        elided = ELISION.match(word)
-        if elided:
-            word, start = word[elided.end():], start + elided.end()
-        term = _term(word)
+    for match in WORD.finditer(text):
+        term = _term(match.group(1))
         if term:
-            out.append((term, start, match.end()))
+            out.append((term, match.start(1), match.end(1)))
     return out
 
 

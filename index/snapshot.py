@@ -6,6 +6,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .builder import current_build
 from .chunkstore import ChunkStore
 from .lexical import BM25Index
@@ -34,6 +36,14 @@ class IndexSnapshot:
     vectors: FaissStore
     lexical: BM25Index
     chunks: ChunkStore
+    vector_ids: np.ndarray  # sorted; with ``document_codes``, maps a vector id to its document
+    document_codes: np.ndarray
+    document_ids: list[str]
+
+    def documents_of(self, vector_ids: np.ndarray) -> list[str]:
+        """The document id of each vector id (all must be in the index)."""
+        positions = np.searchsorted(self.vector_ids, vector_ids)
+        return [self.document_ids[code] for code in self.document_codes[positions]]
 
     @classmethod
     def open(cls, index_dir: Path, model_fingerprint: str | None = None, ef_search: int = 128) -> IndexSnapshot:
@@ -57,7 +67,7 @@ class IndexSnapshot:
             raise CorruptIndex(f"Index incohérent dans {build} : {len(vectors)} vecteurs, {len(lexical)} entrées lexicales, "
                                f"{manifest.chunks} passages annoncés par le manifeste.")
         logger.info("Index chargé : %s (%d documents, %d passages)", build.name, manifest.documents, manifest.chunks)
-        return cls(build, manifest, vectors, lexical, chunks)
+        return cls(build, manifest, vectors, lexical, chunks, *chunks.document_map())
 
     def close(self) -> None:
         self.chunks.close()

@@ -96,8 +96,9 @@ def default_service(tmp_path_factory, model_path, embedder):
     from assistant.service import Eclaireur
     from assistant.settings import Settings
 
-    settings = Settings(corpus_dir=PROJECT_ROOT / "corpus", index_dir=tmp_path_factory.mktemp("default-index"),
-                        model_path=model_path, _env_file=None)
+    work = tmp_path_factory.mktemp("default")
+    settings = Settings(corpus_dir=PROJECT_ROOT / "corpus", index_dir=work / "index", records_path=work / "records.sqlite",
+                        model_path=model_path, ip_rate_limit_per_minute=100_000, _env_file=None)
     service = Eclaireur(settings, embedder=embedder)
     service.ensure_index()
     return service
@@ -143,6 +144,24 @@ def live_server(default_service):
 
     with LiveServer(create_app(default_service.settings, service=default_service)) as server:
         yield server
+
+
+@pytest.fixture()
+def serve():
+    """Start extra live servers (other settings, same loaded service) for one test; all stop at its end."""
+    from assistant.api.app import create_app
+
+    servers = []
+
+    def start(service, **overrides) -> LiveServer:
+        settings = service.settings.model_copy(update=overrides)
+        server = LiveServer(create_app(settings, service=service)).__enter__()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.__exit__()
 
 
 @pytest.fixture()

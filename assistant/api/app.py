@@ -8,18 +8,26 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
+from prometheus_client import generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from ..records import RecordsUnavailable
 from ..service import Eclaireur
 from ..settings import Settings
 from .errors import validation_error_handler
-from .routers import documents, health, search
+from .metrics import Metrics, MetricsMiddleware
+from .routers import admin, ask, documents, feedback, health, search
+from .security import BodySizeLimit, KeyRing, RateLimiter
 
 logger = logging.getLogger(__name__)
 
 DESCRIPTION = """Recherche et réponses en français sur l'innovation publique, pour les agents publics.
 
-Les identifiants de documents (`document_id`) sont les chemins des fichiers relatifs à la racine du corpus."""
+- `/search` classe les documents ; `/ask` répond avec des citations numérotées ou dit honnêtement qu'il ne sait pas.
+- Les identifiants de documents (`document_id`) sont les chemins des fichiers relatifs à la racine du corpus.
+- Authentification : en-tête `X-API-Key` (portée `search` ou `admin`). Sans clé configurée, seuls les appels
+  locaux sont acceptés et l'administration est désactivée."""
 
 
 def create_app(settings: Settings | None = None, service: Eclaireur | None = None, build_if_needed: bool = False) -> FastAPI:
@@ -28,6 +36,7 @@ def create_app(settings: Settings | None = None, service: Eclaireur | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        logger.info(app.state.keyring.describe())
         if app.state.service is None:
             created = Eclaireur(settings)
             if build_if_needed:
@@ -40,13 +49,28 @@ def create_app(settings: Settings | None = None, service: Eclaireur | None = Non
     app = FastAPI(title="Éclaireur", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.service = service
+    app.state.keyring = KeyRing.from_settings(settings)
+    app.state.rate_limiter = RateLimiter()
+    app.state.metrics = Metrics()
+    app.add_middleware(MetricsMiddleware)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
-                           allow_headers=["Content-Type", "Authorization", "X-API-Key"])
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Content-Type", "Authorization", "X-API-Key", "X-Eclaireur-Channel"])
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(HTTPException, _http_error)
-    for router in (search.router, documents.router, health.router):
+    app.add_exception_handler(RecordsUnavailable, _records_unavailable)
+    for router in (search.router, ask.router, feedback.router, documents.router, admin.router, health.router):
         app.include_router(router)
+
+    @app.get("/metrics", include_in_schema=True, tags=["supervision"], summary="Métriques Prometheus",
+             response_class=PlainTextResponse)
+    def metrics() -> PlainTextResponse:
+        current = app.state.service.health() if app.state.service else None
+        if current is not None:
+            app.state.metrics.documents.set(current.documents)
+            app.state.metrics.chunks.set(current.chunks)
+        return PlainTextResponse(generate_latest(app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
@@ -57,3 +81,9 @@ def create_app(settings: Settings | None = None, service: Eclaireur | None = Non
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail, "errors": []}, headers=exc.headers)
+
+
+async def _records_unavailable(request: Request, exc: RecordsUnavailable) -> JSONResponse:
+    logger.error("%s", exc)
+    return JSONResponse(status_code=503, content={"detail": "Service de suivi momentanément indisponible : la recherche "
+                                                            "fonctionne, réessayez la question dans un instant.", "errors": []})

@@ -96,3 +96,123 @@ class FieldError(BaseModel):
 class ErrorResponse(BaseModel):
     detail: str = Field(examples=["La question est vide : saisissez au moins un mot."])
     errors: list[FieldError] = Field(default_factory=list)
+
+
+class AskFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: list[DocumentType] = Field(default_factory=list)
+    tag: list[str] = Field(default_factory=list, max_length=20)
+    folder: str | None = Field(None, max_length=300)
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"question": "Quand a lieu le Mois de l'innovation publique ?", "conversation_id": None, "filters": None},
+                     {"question": "et pour une collectivité ?", "conversation_id": "3f2b9c0e5d8a4f6e9b1c2d3e4f5a6b7c"}]})
+
+    question: str = Field(..., min_length=1, max_length=MAX_QUERY_CHARS, description="La question, en langage naturel")
+    conversation_id: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+                                        description="Pour une question de suivi : l'identifiant renvoyé par la réponse précédente")
+    filters: AskFilters | None = None
+
+    @field_validator("question")
+    @classmethod
+    def question_not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("blank")
+        return value
+
+
+class CitationOut(BaseModel):
+    number: int = Field(description="Le numéro du renvoi [n] dans la réponse")
+    title: str
+    heading_path: str
+    url: str
+    document_id: str
+    chunk_id: str
+    page: int | None = None
+    quote: str = Field(description="Le passage cité")
+
+
+class RelatedDocument(BaseModel):
+    document_id: str
+    title: str
+    type: str
+    url: str
+    heading_path: str
+    score: float
+
+
+class AskResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "answer": "Le Mois de l'innovation publique se tient chaque année en novembre [1].",
+        "status": "answered", "confidence": 0.83, "method": "faq",
+        "citations": [{"number": 1, "title": "FAQ — Le Mois de l'innovation publique",
+                       "heading_path": "FAQ — Le Mois de l'innovation publique > Quand a lieu le Mois de l'innovation publique ?",
+                       "url": "/documents/faq/faq-mois-de-l-innovation-publique.md",
+                       "document_id": "faq/faq-mois-de-l-innovation-publique.md",
+                       "chunk_id": "faq/faq-mois-de-l-innovation-publique.md#0", "page": None,
+                       "quote": "Le Mois de l'innovation publique se tient chaque année en novembre."}],
+        "related": [], "answer_id": "9c1d…", "conversation_id": "3f2b…", "fallback_reason": None,
+        "timings": {"retrieval_ms": 35.2, "answer_ms": 60.1, "total_ms": 95.3}}]})
+
+    answer: str = Field(description="La réponse en français, avec des renvois numérotés [1], [2]")
+    status: Literal["answered", "no_answer"]
+    confidence: float = Field(ge=0, le=1)
+    method: Literal["faq", "extractive", "generative", "none"] = Field(
+        description="faq : réponse d'une FAQ ; extractive : phrases des documents ; generative : modèle de langue ; none : pas de réponse")
+    citations: list[CitationOut]
+    related: list[RelatedDocument] = Field(description="Jusqu'à 5 autres documents utiles")
+    answer_id: str = Field(description="À renvoyer à /feedback")
+    conversation_id: str = Field(description="À renvoyer avec la question suivante pour garder le contexte")
+    fallback_reason: str | None = Field(None, description="Pourquoi la réponse générée a été remplacée par une réponse extractive")
+    timings: dict[str, float]
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"answer_id": "9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f", "useful": False, "comment": "La date n'est pas la bonne."}]})
+
+    answer_id: str = Field(..., min_length=1, max_length=64)
+    useful: bool
+    comment: str | None = Field(None, max_length=1000)
+
+
+class FeedbackResponse(BaseModel):
+    recorded: bool = True
+
+
+class GapOut(BaseModel):
+    question: str
+    count: int
+    last_asked: str
+    reasons: dict[str, int] = Field(description="no_answer : pas de réponse ; not_useful : réponse jugée inutile")
+    examples: list[str]
+
+
+class GapsResponse(BaseModel):
+    days: int
+    gaps: list[GapOut]
+
+
+class StatsResponse(BaseModel):
+    days: int
+    questions: int
+    per_day: list[dict]
+    answer_rate: float
+    feedback_count: int
+    useful_rate: float | None
+    top_questions: list[dict]
+    latency_ms: dict[str, float]
+
+
+class ReindexStatus(BaseModel):
+    state: Literal["idle", "running", "done", "failed"]
+    started_at: str | None = None
+    finished_at: str | None = None
+    files_done: int = 0
+    files_total: int = 0
+    report: dict | None = None
+    error: str | None = None

@@ -28,6 +28,7 @@ def cli_env(tmp_path, model_path):
     corpus = write_corpus(tmp_path / "corpus")
     (corpus / "cassé.md").write_bytes(b"")
     return {"ECLAIREUR_CORPUS_DIR": str(corpus), "ECLAIREUR_INDEX_DIR": str(tmp_path / "index"),
+            "ECLAIREUR_RECORDS_PATH": str(tmp_path / "records.sqlite"),
             "ECLAIREUR_CACHE_DIR": str(tmp_path / "cache"), "ECLAIREUR_MODEL_PATH": str(model_path), "HF_HUB_OFFLINE": "1"}
 
 
@@ -79,3 +80,25 @@ def test_eval_accepts_passages_and_positive_ids(cli_env, tmp_path):
 def test_bad_arguments_get_a_clear_message(cli_env):
     result = eclaireur("search", "laboratoire", "-k", "80", env=cli_env)
     assert result.returncode == 1 and "-k doit être compris entre 1 et 50" in result.stderr
+
+
+def test_gaps_lists_unanswered_questions_grouped_with_french_dates(cli_env):
+    from pathlib import Path
+
+    from assistant.cli import FRENCH_MONTHS
+    from assistant.records import Records
+
+    records = Records(Path(cli_env["ECLAIREUR_RECORDS_PATH"]))
+    for question in ("Comment obtenir un badge d'accès au bâtiment ?", "Comment obtenir un badge d'accès au bâtiment ?",
+                     "Quel est le menu de la cantine ?"):
+        records.record_answer(None, question, "no_answer", 0.1, "telegram", 50.0)
+    answered = records.record_answer(None, "Qui organise le Mois ?", "answered", 0.9, "api", 40.0)
+    records.record_feedback(answered, useful=False, comment="incomplet")
+
+    result = eclaireur("gaps", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("3 sujet(s) à traiter (4 questions")
+    assert "2 × « Comment obtenir un badge d'accès au bâtiment ? »" in result.stdout
+    assert "jugée(s) inutile(s)" in result.stdout
+    assert any(month in result.stdout for month in FRENCH_MONTHS)

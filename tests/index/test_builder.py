@@ -112,7 +112,8 @@ def test_service_refuses_an_index_built_by_another_model(tmp_path, embedder, mod
     shutil.copytree(model_path, other_model, copy_function=os.link)
     (other_model / "sentence_bert_config.json").unlink()
     (other_model / "sentence_bert_config.json").write_text('{"max_seq_length": 256, "do_lower_case": false}')
-    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model_path=other_model, _env_file=None)
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model_path=other_model,
+                        records_path=tmp_path / "records.sqlite", _env_file=None)
     with pytest.raises(ModelMismatchError, match="construit avec le modèle"):
         Eclaireur(settings).reload()
 

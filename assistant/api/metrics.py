@@ -1,0 +1,41 @@
+"""Prometheus metrics: requests and latency per endpoint, index size, answers by status."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    """One registry per application, so that several apps (tests) never share counters."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("eclaireur_http_requests", "Requêtes HTTP reçues", ["endpoint", "method", "status"],
+                                registry=self.registry)
+        self.latency = Histogram("eclaireur_http_request_duration_seconds", "Durée de traitement des requêtes",
+                                 ["endpoint"], buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.answers = Counter("eclaireur_answers", "Réponses de /ask par statut", ["status"], registry=self.registry)
+        self.documents = Gauge("eclaireur_index_documents", "Documents dans l'index en service", registry=self.registry)
+        self.chunks = Gauge("eclaireur_index_chunks", "Passages dans l'index en service", registry=self.registry)
+
+
+class MetricsMiddleware(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next):
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            route = request.scope.get("route")
+            endpoint = getattr(route, "path", "non routé")
+            metrics: Metrics = request.app.state.metrics
+            metrics.requests.labels(endpoint, request.method, str(status)).inc()
+            metrics.latency.labels(endpoint).observe(time.perf_counter() - started)

@@ -1,0 +1,39 @@
+"""``/admin``: content gaps, usage statistics, background reindex (scope « admin »)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from ...service import Eclaireur
+from ..dependencies import get_service
+from ..schemas import ErrorResponse, GapOut, GapsResponse, ReindexStatus, StatsResponse
+from ..security import require
+
+ERRORS = {401: {"model": ErrorResponse, "description": "Clé d'API manquante ou invalide"},
+          403: {"model": ErrorResponse, "description": "Administration désactivée ou clé sans portée admin"}}
+router = APIRouter(prefix="/admin", tags=["administration"], dependencies=[Depends(require("admin"))], responses=ERRORS)
+
+
+@router.get("/gaps", response_model=GapsResponse, summary="Questions sans bonne réponse, regroupées")
+def gaps(days: int = Query(90, ge=1, le=3650, description="Période examinée, en jours"),
+         service: Eclaireur = Depends(get_service)) -> GapsResponse:
+    return GapsResponse(days=days, gaps=[GapOut(**asdict(gap)) for gap in service.gaps(days)])
+
+
+@router.get("/stats", response_model=StatsResponse, summary="Statistiques d'usage")
+def stats(days: int = Query(30, ge=1, le=3650), service: Eclaireur = Depends(get_service)) -> StatsResponse:
+    return StatsResponse(days=days, **service.stats(days))
+
+
+@router.post("/reindex", response_model=ReindexStatus, status_code=202, summary="Reconstruire l'index en arrière-plan")
+def start_reindex(response: Response, service: Eclaireur = Depends(get_service)) -> ReindexStatus:
+    if not service.reindex.start():
+        response.status_code = 409
+    return ReindexStatus(**asdict(service.reindex.state))
+
+
+@router.get("/reindex", response_model=ReindexStatus, summary="Avancement de la reconstruction")
+def reindex_status(service: Eclaireur = Depends(get_service)) -> ReindexStatus:
+    return ReindexStatus(**asdict(service.reindex.state))

@@ -1,0 +1,53 @@
+"""``/ask``: a cited answer (or an honest ``no_answer``) and ``/conversations/{id}`` to forget one."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
+
+from ...answers import Answer
+from ...retrieval import SearchFilters
+from ...service import AskResult, Eclaireur
+from ..dependencies import get_service
+from ..schemas import AskRequest, AskResponse, CitationOut, ErrorResponse, RelatedDocument
+from ..security import require
+
+router = APIRouter(tags=["questions"])
+CHANNELS = {"api", "telegram", "widget"}
+ERRORS = {401: {"model": ErrorResponse, "description": "Clé d'API manquante ou invalide"},
+          422: {"model": ErrorResponse, "description": "Question invalide (message en français)"},
+          429: {"model": ErrorResponse, "description": "Trop de requêtes (voir l'en-tête Retry-After)"},
+          503: {"model": ErrorResponse, "description": "Index ou base de suivi indisponible"}}
+
+
+@router.post("/ask", response_model=AskResponse, responses=ERRORS, summary="Poser une question",
+             dependencies=[Depends(require("search"))])
+def ask(request: AskRequest, http: Request, service: Eclaireur = Depends(get_service),
+        x_eclaireur_channel: str | None = Header(None, description="api, telegram ou widget")) -> AskResponse:
+    filters = request.filters
+    search_filters = SearchFilters(tuple(filters.type), tuple(filters.tag), filters.folder) if filters else SearchFilters()
+    channel = x_eclaireur_channel if x_eclaireur_channel in CHANNELS else "api"
+    result = service.ask(request.question, request.conversation_id, search_filters, channel)
+    http.app.state.metrics.answers.labels(result.answer.status).inc()
+    return to_response(result)
+
+
+@router.delete("/conversations/{conversation_id}", status_code=204, responses={404: {"model": ErrorResponse}},
+               summary="Oublier une conversation", dependencies=[Depends(require("search"))])
+def forget(conversation_id: str, service: Eclaireur = Depends(get_service)) -> Response:
+    if not service.forget_conversation(conversation_id):
+        raise HTTPException(404, f"Conversation « {conversation_id} » inconnue ou déjà expirée.")
+    return Response(status_code=204)
+
+
+def to_response(result: AskResult) -> AskResponse:
+    answer: Answer = result.answer
+    citations = [CitationOut(number=c.number, title=c.chunk.title, heading_path=" > ".join(c.chunk.heading_path),
+                             url=c.chunk.url or f"/documents/{c.chunk.document_id}", document_id=c.chunk.document_id,
+                             chunk_id=c.chunk.chunk_id, page=c.chunk.page, quote=c.quote) for c in answer.citations]
+    related = [RelatedDocument(document_id=r.best.chunk.document_id, title=r.best.chunk.title, type=r.best.chunk.type,
+                               url=r.best.chunk.url or f"/documents/{r.best.chunk.document_id}",
+                               heading_path=" > ".join(r.best.chunk.heading_path), score=round(r.score, 6))
+               for r in answer.related]
+    return AskResponse(answer=answer.text, status=answer.status, confidence=answer.confidence, method=answer.method,
+                       citations=citations, related=related, answer_id=result.answer_id,
+                       conversation_id=result.conversation_id, fallback_reason=result.fallback_reason, timings=result.timings)

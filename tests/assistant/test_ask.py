@@ -1,0 +1,104 @@
+"""/ask, /feedback and conversations over a real server and the bundled corpus."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+FAQ_QUESTION = "Quand a lieu le Mois de l'innovation publique ?"
+
+
+def test_a_faq_question_gets_the_faq_answer_with_its_citation(api):
+    body = api.post("/ask", json={"question": FAQ_QUESTION}).json()
+    assert body["status"] == "answered" and body["method"] == "faq"
+    assert "novembre" in body["answer"] and body["answer"].endswith("[1]")
+    citation = body["citations"][0]
+    assert citation["number"] == 1 and citation["document_id"] == "faq/faq-mois-de-l-innovation-publique.md"
+    assert citation["heading_path"].endswith(FAQ_QUESTION) and "novembre" in citation["quote"]
+    assert 0.5 <= body["confidence"] <= 1
+    assert body["answer_id"] and body["conversation_id"] and body["timings"]["total_ms"] > 0
+
+
+def test_a_paraphrased_question_gets_cited_sentences_from_the_guides(api):
+    body = api.post("/ask", json={"question": "Quelle école forme les hauts fonctionnaires depuis la suppression de l'ENA ?"}).json()
+    assert body["status"] == "answered", body
+    assert "INSP" in body["answer"]
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", body["answer"])}
+    assert markers == {c["number"] for c in body["citations"]}
+    for citation in body["citations"]:
+        assert citation["quote"] and citation["document_id"] and citation["chunk_id"].startswith(citation["document_id"])
+        assert citation["url"]
+    assert len(body["related"]) <= 5
+    cited = {c["document_id"] for c in body["citations"]}
+    assert all(r["document_id"] not in cited for r in body["related"])
+
+
+def test_a_question_outside_the_corpus_gets_an_honest_no_answer_with_close_resources(api):
+    body = api.post("/ask", json={"question": "Quelle est la recette de la pâte feuilletée inversée ?"}).json()
+    assert body["status"] == "no_answer" and body["method"] == "none"
+    assert body["citations"] == []
+    assert "pas trouvé de réponse fiable" in body["answer"]
+    assert body["confidence"] < 0.5
+
+
+def test_a_follow_up_is_understood_with_the_previous_question(default_service):
+    first = default_service.ask("Qu'est-ce que le droit à l'erreur prévu par la loi ESSOC ?")
+    follow_up = default_service.ask("et pour les agents publics ?", first.conversation_id)
+    assert follow_up.conversation_id == first.conversation_id
+    assert "droit à l'erreur" in follow_up.retrieval_query and "agents publics" in follow_up.retrieval_query
+    assert any("ESSOC" in c.quote or "erreur" in c.quote for c in follow_up.answer.citations)
+    unrelated = default_service.ask("Comment se déroule une campagne de tests utilisateurs avec des usagers ?", first.conversation_id)
+    assert unrelated.retrieval_query == "Comment se déroule une campagne de tests utilisateurs avec des usagers ?"
+
+
+def test_forgetting_a_conversation_starts_the_next_question_afresh(api):
+    first = api.post("/ask", json={"question": "Qu'est-ce qu'un laboratoire d'innovation publique ?"}).json()
+    assert api.delete(f"/conversations/{first['conversation_id']}").status_code == 204
+    assert api.delete(f"/conversations/{first['conversation_id']}").status_code == 404
+    again = api.post("/ask", json={"question": "et dans un hôpital ?", "conversation_id": first["conversation_id"]}).json()
+    assert again["conversation_id"] != first["conversation_id"]
+
+
+def test_feedback_is_stored_and_unknown_answers_are_refused(api, default_service):
+    body = api.post("/ask", json={"question": "Quels indicateurs pour mesurer l'impact d'un projet ?"}).json()
+    response = api.post("/feedback", json={"answer_id": body["answer_id"], "useful": False, "comment": "Trop général."})
+    assert response.status_code == 200 and response.json() == {"recorded": True}
+    gaps = default_service.records.gap_questions()
+    assert any(g.question == "Quels indicateurs pour mesurer l'impact d'un projet ?" and g.reason == "not_useful" for g in gaps)
+    unknown = api.post("/feedback", json={"answer_id": "inconnu", "useful": True})
+    assert unknown.status_code == 404 and "inconnue" in unknown.json()["detail"]
+
+
+def test_ask_validation_errors_are_in_french(api):
+    assert "La question est vide" in api.post("/ask", json={"question": "   "}).json()["detail"]
+    assert api.post("/ask", json={"question": "x" * 1001}).status_code == 422
+    bad_id = api.post("/ask", json={"question": "laboratoire", "conversation_id": "../../etc"})
+    assert bad_id.status_code == 422
+
+
+def test_channel_is_recorded_for_statistics(api, default_service):
+    api.post("/ask", json={"question": "Qui organise le Mois de l'innovation publique ?"}, headers={"X-Eclaireur-Channel": "widget"})
+    stats = default_service.stats()
+    assert any("widget" in day["channels"] for day in stats["per_day"])
+    assert stats["questions"] >= 1 and 0 <= stats["answer_rate"] <= 1 and "p50" in stats["latency_ms"]
+
+
+def test_ask_honours_filters(api):
+    body = api.post("/ask", json={"question": "droit à l'erreur", "filters": {"type": ["guide"]}}).json()
+    assert all(c["document_id"].startswith("guides/") for c in body["citations"])
+
+
+def test_the_ask_endpoint_is_in_the_openapi_schema_with_examples(api):
+    schema = api.get("/openapi.json").json()
+    ask = schema["paths"]["/ask"]["post"]
+    assert {"200", "401", "422", "429", "503"} <= set(ask["responses"])
+    assert "examples" in schema["components"]["schemas"]["AskRequest"]
+
+
+def test_metrics_are_exposed_for_prometheus(api):
+    api.get("/search", params={"q": "laboratoire"})
+    text = httpx.get(f"{api.base_url}/metrics").text
+    assert 'eclaireur_http_requests_total{endpoint="/search",method="GET",status="200"}' in text
+    assert "eclaireur_http_request_duration_seconds_bucket" in text
+    assert re.search(r"^eclaireur_index_chunks \d+", text, re.M)
