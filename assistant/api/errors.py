@@ -8,15 +8,17 @@ from fastapi.responses import JSONResponse
 
 from .schemas import MAX_QUERY_CHARS, ErrorResponse, FieldError
 
-FIELD_NAMES = {"q": "la question (q)", "k": "le nombre de résultats (k)", "mode": "le mode", "type": "le type",
-               "tag": "l'étiquette", "folder": "le dossier"}
+FIELD_NAMES = {"q": "la question (q)", "question": "la question", "k": "le nombre de résultats (k)", "mode": "le mode",
+               "type": "le type", "tag": "l'étiquette", "folder": "le dossier", "conversation_id": "l'identifiant de conversation",
+               "filters": "les filtres", "answer_id": "l'identifiant de réponse", "useful": "l'avis (useful)",
+               "comment": "le commentaire"}
 
 
 def french_message(field: str, error: dict) -> str:
     kind, received = error.get("type", ""), error.get("input")
-    if field == "q":
-        if kind == "missing" or kind == "string_too_short" or kind == "value_error":
-            return "La question est vide : saisissez au moins un mot (paramètre q)."
+    if field in ("q", "question"):
+        if kind in ("missing", "string_too_short", "value_error"):
+            return f"La question est vide : saisissez au moins un mot (champ {field})."
         if kind == "string_too_long":
             limit = f"{MAX_QUERY_CHARS:,}".replace(",", "\u202f")
             return f"La question dépasse {limit} caractères ({len(received or '')} reçus) : raccourcissez-la."
@@ -26,8 +28,12 @@ def french_message(field: str, error: dict) -> str:
         return f"Mode « {received} » inconnu : choisissez dense, lexical ou hybrid."
     if field == "type":
         return f"Type « {received} » inconnu : choisissez guide ou faq."
+    if field == "conversation_id":
+        return "Identifiant de conversation invalide : renvoyez tel quel le conversation_id reçu de /ask."
+    if field == "useful":
+        return "L'avis « useful » doit valoir true (réponse utile) ou false."
     if kind == "extra_forbidden":
-        return f"Champ « {field} » inconnu : champs acceptés : {', '.join(FIELD_NAMES)}."
+        return f"Champ « {field} » inconnu : les champs acceptés sont décrits dans /docs."
     if kind == "missing":
         return f"Champ obligatoire manquant : {FIELD_NAMES.get(field, field)}."
     if kind == "json_invalid":

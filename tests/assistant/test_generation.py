@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
 
 import pytest
 from fastapi import FastAPI, Request
@@ -27,7 +27,7 @@ class ScriptedLLM:
         payload = await request.json()
         self.requests.append(payload)
         if self.behaviour == "slow":
-            time.sleep(3)
+            await asyncio.sleep(3)
         if self.behaviour == "error":
             return JSONResponse({"error": {"message": "surcharge"}}, status_code=500)
         content = {
