@@ -36,6 +36,7 @@ class AnswerConfig:
     source_documents: int = 3  # documents whose best passages feed sentence extraction
     redundancy: float = 0.9  # a sentence this close to one already picked adds nothing
     rank_penalty: float = 0.02  # retrieval's order is informative: prefer sentences of better-ranked documents
+    shortlist: int = 8  # sentences embedded per answer (embedding is the costly step)
     cosine_floor: float = 0.78  # e5 cosines live in a narrow band: map [floor, ceiling] to [0, 1]
     cosine_ceiling: float = 0.90
 
@@ -79,15 +80,16 @@ class SentenceCache:
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def encode(self, sentences: list[str]) -> np.ndarray:
-        missing = [s for s in dict.fromkeys(sentences) if s not in self._vectors]
+        found = {s: self._vectors[s] for s in sentences if s in self._vectors}
+        missing = [s for s in dict.fromkeys(sentences) if s not in found]
         if missing:
-            for sentence, vector in zip(missing, self.embedder.encode_passages(missing)):
-                self._vectors[sentence] = vector
-            while len(self._vectors) > self.size:
-                self._vectors.popitem(last=False)
-        for sentence in sentences:
+            found.update(zip(missing, self.embedder.encode_passages(missing, batch_size=4)))
+        for sentence in dict.fromkeys(sentences):
+            self._vectors[sentence] = found[sentence]
             self._vectors.move_to_end(sentence)
-        return np.vstack([self._vectors[s] for s in sentences])
+        while len(self._vectors) > self.size:
+            self._vectors.popitem(last=False)
+        return np.vstack([found[s] for s in sentences])
 
 
 class AnswerComposer:
@@ -115,14 +117,12 @@ class AnswerComposer:
                     return Answer("answered", f"{best.text} [1]", confidence, [citation],
                                   outcome.results[1:6], "faq", signals)
 
-        candidates = self._candidate_sentences(outcome)
+        candidates = self._shortlist(self._candidate_sentences(outcome), outcome.query, lexical)
         if not candidates:
             return self.no_answer(outcome.results[:5], 0.0, {"coverage": coverage})
         vectors = self.sentences.encode([c.text for c in candidates])
-        query_terms = set(analyze(outcome.query))
         for candidate, vector in zip(candidates, vectors):
             candidate.similarity = float(vector @ query_vector)
-            candidate.overlap = len(query_terms & set(analyze(candidate.text))) / max(len(query_terms), 1)
         chosen = self._pick(candidates, vectors)
         confidence = self._confidence(chosen[0].similarity, coverage)
         signals = {"sentence_similarity": chosen[0].similarity, "coverage": coverage}
@@ -139,6 +139,17 @@ class AnswerComposer:
                     if MIN_SENTENCE_WORDS <= words <= MAX_SENTENCE_WORDS:
                         candidates.append(_Sentence(sentence.lstrip("• ").strip(), hit.chunk, rank, position))
         return candidates
+
+    def _shortlist(self, candidates: list[_Sentence], query: str, lexical: BM25Index) -> list[_Sentence]:
+        """Keep the sentences worth embedding (the costly step): best IDF-weighted word overlap, better-ranked first."""
+        terms = list(dict.fromkeys(analyze(query)))
+        weights = {term: lexical.idf(term) for term in terms}
+        total = sum(weights.values()) or 1.0
+        for candidate in candidates:
+            present = set(analyze(candidate.text))
+            candidate.overlap = sum(w for term, w in weights.items() if term in present) / total
+        ranked = sorted(candidates, key=lambda c: -(c.overlap - 0.1 * c.rank))
+        return ranked[: self.config.shortlist]
 
     def _pick(self, candidates: list[_Sentence], vectors: np.ndarray) -> list[_Sentence]:
         """Best sentences first, skipping near-duplicates; then back in reading order per source."""

@@ -86,14 +86,16 @@ class Embedder:
                     self._query_cache.popitem(last=False)
         return vector
 
-    def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
-        return self._encode(texts, self._passage_prompt, show_progress)
+    def encode_passages(self, texts: list[str], show_progress: bool = False, batch_size: int | None = None) -> np.ndarray:
+        """Passage vectors; a small ``batch_size`` suits a few texts of mixed length (less padding)."""
+        return self._encode(texts, self._passage_prompt, show_progress, batch_size)
 
-    def _encode(self, texts: list[str], prompt_name: str | None, show_progress: bool = False) -> np.ndarray:
+    def _encode(self, texts: list[str], prompt_name: str | None, show_progress: bool = False,
+                batch_size: int | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = self.model.encode(
-            texts, prompt_name=prompt_name, batch_size=self.batch_size, normalize_embeddings=True,
+            texts, prompt_name=prompt_name, batch_size=batch_size or self.batch_size, normalize_embeddings=True,
             convert_to_numpy=True, show_progress_bar=show_progress,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
