@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS answers (
     created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS answers_by_date ON answers(created_at);
+CREATE INDEX IF NOT EXISTS conversations_by_expiry ON conversations(expires_at);
 CREATE TABLE IF NOT EXISTS feedback (
     answer_id TEXT PRIMARY KEY REFERENCES answers(answer_id) ON DELETE CASCADE,
     useful INTEGER NOT NULL,
@@ -112,8 +113,10 @@ class Records:
         return [(q, r) for q, r in turns]
 
     def start_conversation(self) -> str:
+        """A new conversation; expired ones are deleted on the way (their questions stay in the log)."""
         conversation_id = uuid.uuid4().hex
         with self._transaction() as db:
+            db.execute("DELETE FROM conversations WHERE expires_at < ?", (now().isoformat(),))
             db.execute("INSERT INTO conversations VALUES (?, ?, ?)",
                        (conversation_id, now().isoformat(), (now() + self.ttl).isoformat()))
         return conversation_id
@@ -128,10 +131,6 @@ class Records:
     def forget_conversation(self, conversation_id: str) -> bool:
         with self._transaction() as db:
             return db.execute("DELETE FROM conversations WHERE conversation_id = ?", (conversation_id,)).rowcount > 0
-
-    def purge_expired(self) -> int:
-        with self._transaction() as db:
-            return db.execute("DELETE FROM conversations WHERE expires_at < ?", (now().isoformat(),)).rowcount
 
     # -- questions and feedback ---------------------------------------------------------------------
     def record_answer(self, conversation_id: str | None, question: str, status: str, confidence: float,

@@ -52,3 +52,21 @@ async def validation_error_handler(request: Request, exc: RequestValidationError
     unique = list({e.message: e for e in errors}.values())
     payload = ErrorResponse(detail=" ".join(e.message for e in unique), errors=unique)
     return JSONResponse(status_code=422, content=payload.model_dump())
+
+
+def error_responses(*codes: int) -> dict:
+    """OpenAPI documentation of the errors an endpoint can return, all shaped as ``ErrorResponse``."""
+    described = {
+        401: "Clé d'API manquante ou invalide",
+        403: "Accès refusé : appel non local sans clé configurée, ou clé sans la portée requise",
+        404: "Ressource introuvable",
+        409: "Une reconstruction est déjà en cours",
+        413: "Corps de requête trop volumineux",
+        422: "Paramètres invalides (message en français, champ par champ)",
+        429: "Trop de requêtes : voir l'en-tête Retry-After",
+        503: "Service pas encore prêt, ou base de suivi indisponible",
+    }
+    return {code: {"model": ErrorResponse, "description": described[code]} for code in codes}
+
+
+PROTECTED = (401, 403, 413, 422, 429, 503)

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from ...service import Eclaireur
 from ..dependencies import get_service
-from ..schemas import ErrorResponse, GapOut, GapsResponse, ReindexStatus, StatsResponse
+from ..errors import PROTECTED, error_responses
+from ..schemas import GapOut, GapsResponse, ReindexStatus, StatsResponse
 from ..security import require
 
-ERRORS = {401: {"model": ErrorResponse, "description": "Clé d'API manquante ou invalide"},
-          403: {"model": ErrorResponse, "description": "Administration désactivée ou clé sans portée admin"}}
-router = APIRouter(prefix="/admin", tags=["administration"], dependencies=[Depends(require("admin"))], responses=ERRORS)
+router = APIRouter(prefix="/admin", tags=["administration"], dependencies=[Depends(require("admin"))],
+                   responses=error_responses(*PROTECTED))
 
 
 @router.get("/gaps", response_model=GapsResponse, summary="Questions sans bonne réponse, regroupées")
@@ -27,7 +27,8 @@ def stats(days: int = Query(30, ge=1, le=3650), service: Eclaireur = Depends(get
     return StatsResponse(days=days, **service.stats(days))
 
 
-@router.post("/reindex", response_model=ReindexStatus, status_code=202, summary="Reconstruire l'index en arrière-plan")
+@router.post("/reindex", response_model=ReindexStatus, status_code=202, responses=error_responses(409),
+             summary="Reconstruire l'index en arrière-plan")
 def start_reindex(response: Response, service: Eclaireur = Depends(get_service)) -> ReindexStatus:
     if not service.reindex.start():
         response.status_code = 409

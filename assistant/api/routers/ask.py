@@ -8,18 +8,15 @@ from ...answers import Answer
 from ...retrieval import SearchFilters
 from ...service import AskResult, Eclaireur
 from ..dependencies import get_service
-from ..schemas import AskRequest, AskResponse, CitationOut, ErrorResponse, RelatedDocument
+from ..errors import PROTECTED, error_responses
+from ..schemas import AskRequest, AskResponse, CitationOut, RelatedDocument
 from ..security import require
 
-router = APIRouter(tags=["questions"])
+router = APIRouter(tags=["questions"], responses=error_responses(*PROTECTED))
 CHANNELS = {"api", "telegram", "widget"}
-ERRORS = {401: {"model": ErrorResponse, "description": "Clé d'API manquante ou invalide"},
-          422: {"model": ErrorResponse, "description": "Question invalide (message en français)"},
-          429: {"model": ErrorResponse, "description": "Trop de requêtes (voir l'en-tête Retry-After)"},
-          503: {"model": ErrorResponse, "description": "Index ou base de suivi indisponible"}}
 
 
-@router.post("/ask", response_model=AskResponse, responses=ERRORS, summary="Poser une question",
+@router.post("/ask", response_model=AskResponse, summary="Poser une question",
              dependencies=[Depends(require("search"))])
 def ask(request: AskRequest, http: Request, service: Eclaireur = Depends(get_service),
         x_eclaireur_channel: str | None = Header(None, description="api, telegram ou widget")) -> AskResponse:
@@ -31,7 +28,7 @@ def ask(request: AskRequest, http: Request, service: Eclaireur = Depends(get_ser
     return to_response(result)
 
 
-@router.delete("/conversations/{conversation_id}", status_code=204, responses={404: {"model": ErrorResponse}},
+@router.delete("/conversations/{conversation_id}", status_code=204, responses=error_responses(404),
                summary="Oublier une conversation", dependencies=[Depends(require("search"))])
 def forget(conversation_id: str, service: Eclaireur = Depends(get_service)) -> Response:
     if not service.forget_conversation(conversation_id):

@@ -6,14 +6,15 @@ from fastapi import APIRouter, Depends, HTTPException
 
 from ...service import Eclaireur
 from ..dependencies import get_service
-from ..schemas import DocumentResponse, ErrorResponse
+from ..errors import PROTECTED, error_responses
+from ..schemas import DocumentResponse
 from ..security import require
 
-router = APIRouter(tags=["documents"])
+router = APIRouter(tags=["documents"], responses=error_responses(*PROTECTED))
 
 
 @router.get("/documents/{document_id:path}", response_model=DocumentResponse,
-            responses={404: {"model": ErrorResponse, "description": "Document inconnu"}}, summary="Lire un document",
+            responses=error_responses(404), summary="Lire un document",
             dependencies=[Depends(require("search"))])
 def get_document(document_id: str, service: Eclaireur = Depends(get_service)) -> DocumentResponse:
     document = service.document(document_id)

@@ -6,14 +6,15 @@ from fastapi import APIRouter, Depends, HTTPException
 
 from ...service import Eclaireur
 from ..dependencies import get_service
-from ..schemas import ErrorResponse, FeedbackRequest, FeedbackResponse
+from ..errors import PROTECTED, error_responses
+from ..schemas import FeedbackRequest, FeedbackResponse
 from ..security import require
 
-router = APIRouter(tags=["questions"])
+router = APIRouter(tags=["questions"], responses=error_responses(*PROTECTED))
 
 
 @router.post("/feedback", response_model=FeedbackResponse, summary="Donner son avis sur une réponse",
-             responses={404: {"model": ErrorResponse, "description": "Réponse inconnue"}},
+             responses=error_responses(404),
              dependencies=[Depends(require("search"))])
 def feedback(request: FeedbackRequest, service: Eclaireur = Depends(get_service)) -> FeedbackResponse:
     if not service.feedback(request.answer_id, request.useful, request.comment):

@@ -9,21 +9,20 @@ from fastapi import APIRouter, Depends, Query
 from ...retrieval import SearchFilters, SearchOutcome
 from ...service import Eclaireur
 from ..dependencies import get_service
-from ..schemas import ErrorResponse, Passage, SearchRequest, SearchResponse, SearchResult
+from ..errors import PROTECTED, error_responses
+from ..schemas import Passage, SearchRequest, SearchResponse, SearchResult
 from ..security import require
 
-router = APIRouter(tags=["recherche"])
-ERRORS = {422: {"model": ErrorResponse, "description": "Paramètres invalides (message en français)"},
-          503: {"model": ErrorResponse, "description": "Index pas encore chargé"}}
+router = APIRouter(tags=["recherche"], responses=error_responses(*PROTECTED))
 
 
-@router.get("/search", response_model=SearchResponse, responses=ERRORS, summary="Rechercher (paramètres d'URL)",
+@router.get("/search", response_model=SearchResponse, summary="Rechercher (paramètres d'URL)",
              dependencies=[Depends(require("search"))])
 def search_get(request: Annotated[SearchRequest, Query()], service: Eclaireur = Depends(get_service)) -> SearchResponse:
     return run_search(request, service)
 
 
-@router.post("/search", response_model=SearchResponse, responses=ERRORS, summary="Rechercher (corps JSON)",
+@router.post("/search", response_model=SearchResponse, summary="Rechercher (corps JSON)",
              dependencies=[Depends(require("search"))])
 def search_post(request: SearchRequest, service: Eclaireur = Depends(get_service)) -> SearchResponse:
     return run_search(request, service)

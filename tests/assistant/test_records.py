@@ -1,0 +1,65 @@
+"""The SQLite records: conversations expire, privacy mode keeps no text, similar gaps are grouped."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from assistant.records import GapQuestion, Records, group_similar
+
+
+def test_a_conversation_keeps_its_turns_until_it_expires(tmp_path):
+    records = Records(tmp_path / "r.sqlite", conversation_ttl=timedelta(hours=1))
+    conversation = records.start_conversation()
+    records.add_turn(conversation, "Qu'est-ce qu'un lab ?", "Qu'est-ce qu'un lab ?")
+    records.add_turn(conversation, "et à l'hôpital ?", "Qu'est-ce qu'un lab ? et à l'hôpital ?")
+    assert [q for q, _ in records.history(conversation)] == ["Qu'est-ce qu'un lab ?", "et à l'hôpital ?"]
+
+    expired = Records(tmp_path / "r.sqlite", conversation_ttl=timedelta(seconds=-1))
+    short_lived = expired.start_conversation()
+    assert expired.history(short_lived) is None
+    assert records.history("inconnue") is None
+
+
+def test_forgetting_a_conversation_deletes_its_turns(tmp_path):
+    records = Records(tmp_path / "r.sqlite")
+    conversation = records.start_conversation()
+    records.add_turn(conversation, "question", "question")
+    assert records.forget_conversation(conversation) is True
+    assert records.history(conversation) is None and records.forget_conversation(conversation) is False
+
+
+def test_privacy_mode_records_figures_but_no_question_text(tmp_path):
+    records = Records(tmp_path / "r.sqlite", keep_question_text=False)
+    records.record_answer(None, "Mon numéro de dossier est 12345, où en est-il ?", "no_answer", 0.2, "telegram", 80.0)
+    assert records.gap_questions() == []
+    stats = records.stats(since=records_epoch())
+    assert stats["questions"] == 1 and stats["answer_rate"] == 0.0 and stats["top_questions"] == []
+    raw = (tmp_path / "r.sqlite").read_bytes()
+    assert b"12345" not in raw
+
+
+def test_feedback_replaces_an_earlier_opinion_and_feeds_the_useful_rate(tmp_path):
+    records = Records(tmp_path / "r.sqlite")
+    answer = records.record_answer(None, "Qui organise le Mois ?", "answered", 0.9, "api", 40.0)
+    assert records.record_feedback(answer, useful=True, comment=None)
+    assert records.record_feedback(answer, useful=False, comment="date fausse")
+    assert records.stats(since=records_epoch())["useful_rate"] == 0.0
+    assert [g.reason for g in records.gap_questions()] == ["not_useful"]
+
+
+def test_similar_questions_form_one_gap_with_counts_and_last_date(embedder):
+    questions = [GapQuestion("Comment obtenir un badge pour le bâtiment ?", "no_answer", "2026-11-01T10:00:00+00:00"),
+                 GapQuestion("Comment obtenir un badge pour le bâtiment ?", "no_answer", "2026-11-03T10:00:00+00:00"),
+                 GapQuestion("Comment avoir un badge d'accès au bâtiment ?", "not_useful", "2026-11-02T10:00:00+00:00"),
+                 GapQuestion("Quel est le menu de la cantine cette semaine ?", "no_answer", "2026-11-04T10:00:00+00:00")]
+    gaps = group_similar(questions, embedder.encode_queries)
+    assert [g.count for g in gaps] == [3, 1]
+    badge = gaps[0]
+    assert badge.question == "Comment obtenir un badge pour le bâtiment ?"
+    assert badge.last_asked == "2026-11-03T10:00:00+00:00" and badge.reasons == {"no_answer": 2, "not_useful": 1}
+
+
+def records_epoch():
+    from datetime import UTC, datetime
+
+    return datetime(2000, 1, 1, tzinfo=UTC)
