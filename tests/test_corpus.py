@@ -6,8 +6,8 @@ import re
 
 import pytest
 import yaml
+from support import PROJECT_ROOT
 
-from conftest import PROJECT_ROOT
 from index.readers import read_document
 
 CORPUS = PROJECT_ROOT / "corpus"

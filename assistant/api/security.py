@@ -1,4 +1,4 @@
-"""API keys with scopes, per-key and per-IP rate limits, and a cap on request body size.
+"""API keys with scopes, rate limits (per key, or per IP for calls without a key), a cap on body size.
 
 Keys come from the environment (``ECLAIREUR_API_KEYS``, ``ECLAIREUR_ADMIN_API_KEYS``) or from a file of
 hashed keys (``scope:sha256:name`` per line); they are compared as SHA-256 digests in constant time and
@@ -146,11 +146,12 @@ def require(scope: str):
                                     headers={"WWW-Authenticate": "Bearer"})
             if scope == "admin" and key.scope != "admin":
                 raise HTTPException(403, "Cette clé d'API n'a pas la portée « admin ».")
+        # A key identifies its holder (a bot, an intranet) whatever its address; anonymous calls are limited per IP.
         limiter: RateLimiter = app.state.rate_limiter
-        waits = [limiter.retry_after(("ip", client), settings.ip_rate_limit_per_minute)]
         if key is not None:
-            waits.append(limiter.retry_after(("key", key.name), settings.rate_limit_per_minute))
-        wait = max(waits)
+            wait = limiter.retry_after(("key", key.name), settings.rate_limit_per_minute)
+        else:
+            wait = limiter.retry_after(("ip", client), settings.ip_rate_limit_per_minute)
         if wait > 0:
             seconds = max(1, round(wait + 0.5))
             raise HTTPException(429, f"Trop de requêtes : réessayez dans {seconds} s.", headers={"Retry-After": str(seconds)})

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 import httpx
+from support import write_corpus
 
 from assistant.service import Eclaireur
 from assistant.settings import Settings
-from conftest import write_corpus
 
 ADMIN_KEY = "cle-admin-tests-0001"
 

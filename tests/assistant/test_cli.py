@@ -8,8 +8,7 @@ import subprocess
 import sys
 
 import pytest
-
-from conftest import write_corpus
+from support import write_corpus
 
 QUESTIONS = [
     {"question": "Qu'est-ce que le droit à l'erreur ?", "relevant": ["faq/faq-juridique.md"]},

@@ -2,41 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from support import LiveServer, ScriptedLLM
 
-from assistant.generation import REFUSAL, parse_generation
+from assistant.generation import parse_generation
 from assistant.service import Eclaireur
-from conftest import LiveServer
-
-
-class ScriptedLLM:
-    """A chat-completions endpoint whose next behaviour the test chooses; it keeps every request."""
-
-    def __init__(self) -> None:
-        self.behaviour = "answer"
-        self.requests: list[dict] = []
-        self.app = FastAPI()
-        self.app.get("/health")(lambda: {"ok": True})
-        self.app.post("/v1/chat/completions")(self.complete)
-
-    async def complete(self, request: Request):
-        payload = await request.json()
-        self.requests.append(payload)
-        if self.behaviour == "slow":
-            await asyncio.sleep(3)
-        if self.behaviour == "error":
-            return JSONResponse({"error": {"message": "surcharge"}}, status_code=500)
-        content = {
-            "answer": "Le Mois de l'innovation publique a lieu chaque année en novembre [2]. Il est coordonné par la DITP [1].",
-            "refuse": f"« {REFUSAL} »",
-            "uncited": "Il a lieu en novembre.",
-        }.get(self.behaviour, "")
-        return {"id": "x", "object": "chat.completion", "model": payload["model"],
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}]}
 
 
 @pytest.fixture(scope="module")

@@ -75,3 +75,10 @@ def test_cors_allows_only_configured_origins(default_service, serve):
     assert allowed.headers.get("access-control-allow-origin") == "https://intranet.example.gouv.fr"
     other = httpx.options(f"{server.url}/ask", headers={"Origin": "https://ailleurs.example.com", **preflight})
     assert "access-control-allow-origin" not in other.headers
+
+
+def test_a_key_is_limited_on_its_own_quota_not_its_address(default_service, serve):
+    server = serve(default_service, api_keys=[SEARCH_KEY], rate_limit_per_minute=2, ip_rate_limit_per_minute=1)
+    with httpx.Client(base_url=server.url, headers={"X-API-Key": SEARCH_KEY}) as client:
+        statuses = [client.get("/search", params={"q": "laboratoire", "mode": "lexical"}).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]

@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
+from support import SMALL_CORPUS, write_corpus
 
 from assistant.retrieval import Retriever
-from conftest import SMALL_CORPUS, write_corpus
 from index.builder import IndexConfig, build_index, current_build
 from index.snapshot import IndexSnapshot, ModelMismatchError
 from index.sources import CorpusFolder

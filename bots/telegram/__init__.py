@@ -1,0 +1,1 @@
+"""The Telegram bot: agents ask questions in Telegram, the bot asks the Éclaireur API over HTTP."""

@@ -1,0 +1,136 @@
+"""Helpers shared by the tests: paths, a small French corpus, a real server on a loopback port."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from assistant.generation import REFUSAL
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = PROJECT_ROOT / "models" / "multilingual-e5-small"
+
+SMALL_CORPUS = {
+    "guides/laboratoires.md": """---
+id: laboratoires
+title: "Les laboratoires d'innovation publique"
+type: guide
+tags: [laboratoire, méthodes]
+updated: 2026-03-02
+---
+# Les laboratoires d'innovation publique
+
+## Missions
+
+Un laboratoire d'innovation publique aide les services à résoudre des problèmes concrets avec les usagers.
+Il accompagne les équipes dans l'immersion sur le terrain, le prototypage et les tests utilisateurs.
+
+## Où les trouver
+
+On trouve des laboratoires dans les ministères, dans les préfectures de région, dans les collectivités
+territoriales et dans certains hôpitaux.
+""",
+    "guides/mois.md": """---
+title: "Le Mois de l'innovation publique"
+type: guide
+tags: [événement]
+---
+# Le Mois de l'innovation publique
+
+Chaque année en novembre, la DITP coordonne le Mois de l'innovation publique : des centaines d'événements
+ouverts aux agents de l'État, des collectivités et des hôpitaux, en présentiel et en ligne.
+""",
+    "faq/faq-juridique.md": """---
+title: "FAQ juridique"
+type: faq
+tags: [droit]
+---
+# FAQ juridique
+
+## Qu'est-ce que le droit à l'erreur ?
+
+La loi ESSOC du 10 août 2018 reconnaît à l'usager de bonne foi un droit à l'erreur dans ses déclarations
+à l'administration : une première erreur ne l'expose pas d'emblée à une sanction.
+
+## Une collectivité peut-elle expérimenter une loi ?
+
+Oui : l'article 72 de la Constitution permet aux collectivités territoriales de déroger, à titre expérimental
+et pour un objet et une durée limités, aux dispositions qui régissent l'exercice de leurs compétences.
+""",
+}
+
+
+def write_corpus(root: Path, files: dict[str, str | bytes] = SMALL_CORPUS) -> Path:
+    for relative, content in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return root
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """A real uvicorn server on a loopback port, in a thread."""
+
+    def __init__(self, app, port: int | None = None) -> None:
+        import uvicorn
+
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("le serveur de test n'a pas démarré")
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+class ScriptedLLM:
+    """A chat-completions endpoint whose next behaviour the test chooses; it keeps every request."""
+
+    def __init__(self) -> None:
+        self.behaviour = "answer"
+        self.requests: list[dict] = []
+        self.app = FastAPI()
+        self.app.get("/health")(lambda: {"ok": True})
+        self.app.post("/v1/chat/completions")(self.complete)
+
+    async def complete(self, request: Request):
+        payload = await request.json()
+        self.requests.append(payload)
+        if self.behaviour == "slow":
+            await asyncio.sleep(3)
+        if self.behaviour == "error":
+            return JSONResponse({"error": {"message": "surcharge"}}, status_code=500)
+        content = {
+            "answer": "Le Mois de l'innovation publique a lieu chaque année en novembre [2]. Il est coordonné par la DITP [1].",
+            "refuse": f"« {REFUSAL} »",
+            "uncited": "Il a lieu en novembre.",
+            "long": " ".join(f"Point {n} : l'innovation publique s'appuie sur les usagers [{1 + n % 3}]." for n in range(120)),
+        }.get(self.behaviour, "")
+        return {"id": "x", "object": "chat.completion", "model": payload["model"],
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}]}
