@@ -37,6 +37,7 @@ class AnswerConfig:
     redundancy: float = 0.9  # a sentence this close to one already picked adds nothing
     rank_penalty: float = 0.02  # retrieval's order is informative: prefer sentences of better-ranked documents
     shortlist: int = 8  # sentences embedded per answer (embedding is the costly step)
+    sentence_cache_size: int = 20_000  # sentence vectors kept: passages come back for related questions
     cosine_floor: float = 0.78  # e5 cosines live in a narrow band: map [floor, ceiling] to [0, 1]
     cosine_ceiling: float = 0.90
 
@@ -96,7 +97,7 @@ class AnswerComposer:
     def __init__(self, embedder: Embedder, config: AnswerConfig = AnswerConfig()) -> None:
         self.embedder = embedder
         self.config = config
-        self.sentences = SentenceCache(embedder)
+        self.sentences = SentenceCache(embedder, config.sentence_cache_size)
 
     def compose(self, question: str, outcome: SearchOutcome, lexical: BM25Index) -> Answer:
         """The answer to ``question`` from the search ``outcome`` (made for the possibly enriched query)."""

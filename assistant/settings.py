@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     hnsw_ef_search: int = Field(128, ge=16)
     embedding_batch_size: int = Field(32, ge=1, le=512)
     query_cache_size: int = Field(4096, ge=0, description="Vecteurs de requêtes gardés en mémoire (0 : aucun)")
+    sentence_cache_size: int = Field(20_000, ge=0, description="Vecteurs de phrases de réponse gardés en mémoire (0 : aucun)")
 
     default_mode: SearchMode = "hybrid"
     fusion: FusionMethod = "rrf"
@@ -75,7 +76,8 @@ class Settings(BaseSettings):
         return RetrievalConfig(fusion=self.fusion, rrf_k=self.rrf_k, dense_weight=self.dense_weight, candidates=self.candidates)
 
     def answer_config(self) -> AnswerConfig:
-        return AnswerConfig(min_confidence=self.min_confidence, faq_match=self.faq_match)
+        return AnswerConfig(min_confidence=self.min_confidence, faq_match=self.faq_match,
+                            sentence_cache_size=self.sentence_cache_size)
 
     def llm_config(self) -> LLMConfig | None:
         if not (self.llm_base_url and self.llm_model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import re
@@ -188,12 +189,14 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     wait = wait_before_next_question(context, update.effective_user.id)
     if wait:
         return await message.reply_text(texts.RATE_LIMITED.format(seconds=wait))
-    await update.effective_chat.send_chat_action(ChatAction.TYPING)
+    typing = asyncio.create_task(update.effective_chat.send_chat_action(ChatAction.TYPING))  # alongside the API call
     try:
         answer = await client(context).ask(text, context.chat_data.get("conversation_id"))
     except ApiError as error:
         logger.warning("Question non traitée (%s) : %s", error.__class__.__name__, error)
         return await message.reply_text(api_error_text(error))
+    finally:
+        await asyncio.gather(typing, return_exceptions=True)  # a failed typing indicator must not lose the answer
     context.chat_data["conversation_id"] = answer["conversation_id"]
     key = remember_answer(context, text, answer)
     await reply_parts(message, render.render_answer(answer, settings(context).api_url), answer_buttons(key))

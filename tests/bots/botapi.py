@@ -121,7 +121,7 @@ class BotApiServer:
                 pending = [u for u in self._updates if u["update_id"] >= offset]
             if pending or time.monotonic() >= deadline:
                 return pending[: int(params.get("limit", 100) or 100)]
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.001)
 
     def _getMe(self, params: dict) -> dict:
         return BOT_USER
