@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 SearchMode = Literal["dense", "lexical", "hybrid"]
 DocumentType = Literal["guide", "faq"]
 MAX_QUERY_CHARS = 1000
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("blank")
+    return value.strip()
+
+
+# A question or query: 1 to 1,000 characters, surrounding spaces removed, never only spaces.
+QuestionText = Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS), AfterValidator(_not_blank)]
 
 
 class SearchRequest(BaseModel):
@@ -17,21 +27,13 @@ class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={
         "examples": [{"q": "Comment créer un laboratoire d'innovation ?", "k": 5, "mode": "hybrid", "type": ["guide"]}]})
 
-    q: str = Field(..., min_length=1, max_length=MAX_QUERY_CHARS, description="La question ou les mots cherchés",
-                   examples=["Quand a lieu le Mois de l'innovation publique ?"])
+    q: QuestionText = Field(..., description="La question ou les mots cherchés",
+                            examples=["Quand a lieu le Mois de l'innovation publique ?"])
     k: int = Field(10, ge=1, le=50, description="Nombre de documents renvoyés (1 à 50)")
     mode: SearchMode | None = Field(None, description="dense, lexical ou hybrid (défaut : réglage du serveur, hybrid)")
     type: list[DocumentType] = Field(default_factory=list, description="Types de documents gardés (guide, faq)")
     tag: list[str] = Field(default_factory=list, description="Étiquettes : un document portant l'une d'elles est gardé")
     folder: str | None = Field(None, max_length=300, description="Dossier du corpus, par exemple « faq »")
-
-    @field_validator("q")
-    @classmethod
-    def question_not_blank(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("blank")
-        return value
 
 
 class Passage(BaseModel):
@@ -111,18 +113,10 @@ class AskRequest(BaseModel):
         "examples": [{"question": "Quand a lieu le Mois de l'innovation publique ?", "conversation_id": None, "filters": None},
                      {"question": "et pour une collectivité ?", "conversation_id": "3f2b9c0e5d8a4f6e9b1c2d3e4f5a6b7c"}]})
 
-    question: str = Field(..., min_length=1, max_length=MAX_QUERY_CHARS, description="La question, en langage naturel")
+    question: QuestionText = Field(..., description="La question, en langage naturel")
     conversation_id: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
                                         description="Pour une question de suivi : l'identifiant renvoyé par la réponse précédente")
     filters: AskFilters | None = None
-
-    @field_validator("question")
-    @classmethod
-    def question_not_blank(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("blank")
-        return value
 
 
 class CitationOut(BaseModel):
