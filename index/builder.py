@@ -26,7 +26,7 @@ from .chunkstore import ChunkStore
 from .documents import UnreadableDocument
 from .embedding import Embedder, model_fingerprint
 from .lexical import BM25Index
-from .manifest import FORMAT_VERSION, FileRecord, Manifest, ManifestError
+from .manifest import FORMAT_VERSION, INGESTION_VERSION, FileRecord, Manifest, ManifestError
 from .sources import SourceEntry
 from .vectors import FaissStore
 
@@ -125,7 +125,7 @@ def _compatible(manifest: Manifest, config: IndexConfig) -> bool:
     except RuntimeError:
         return False
     return (manifest.model_fingerprint == fingerprint and manifest.chunking == asdict(config.chunking)
-            and manifest.format_version == FORMAT_VERSION)
+            and manifest.format_version == FORMAT_VERSION and manifest.ingestion_version == INGESTION_VERSION)
 
 
 def build_index(source: DocumentSource, index_dir: Path, config: IndexConfig,

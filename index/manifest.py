@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 FORMAT_VERSION = 1
+# Bump when readers or chunking change what a file becomes: every index is then rebuilt once.
+INGESTION_VERSION = 1
 FILE = "manifest.json"
 
 
@@ -40,6 +42,7 @@ class Manifest:
     documents: int = 0
     chunks: int = 0
     format_version: int = FORMAT_VERSION
+    ingestion_version: int = INGESTION_VERSION
 
     @property
     def skipped(self) -> dict[str, str]:
@@ -55,6 +58,7 @@ class Manifest:
         try:
             payload = json.loads(path.read_text(encoding="utf-8"))
             payload["files"] = {k: FileRecord(**v) for k, v in payload["files"].items()}
+            payload.setdefault("ingestion_version", 0)  # written before the field existed: rebuild once
             return cls(**payload)
         except FileNotFoundError:
             raise ManifestError(f"Index incomplet : {path} est absent.") from None

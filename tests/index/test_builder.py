@@ -155,3 +155,13 @@ def test_killing_a_build_leaves_the_previous_index_intact(tmp_path, embedder, mo
     assert report.documents == 63
     assert not list((index_dir / "builds").glob(".partial-*"))
     assert current_build(index_dir) != live
+
+
+def test_a_change_in_ingestion_code_rebuilds_everything(tmp_path, embedder, model_path, monkeypatch):
+    from index import builder
+
+    corpus = write_corpus(tmp_path / "corpus")
+    build(corpus, tmp_path / "index", embedder, model_path)
+    monkeypatch.setattr(builder, "INGESTION_VERSION", builder.INGESTION_VERSION + 1)
+    report = build(corpus, tmp_path / "index", embedder, model_path)
+    assert not report.up_to_date and report.files_read == 3
