@@ -160,8 +160,8 @@ def build_index(source: DocumentSource, index_dir: Path, config: IndexConfig,
             embedder = (embedder or (lambda: Embedder(config.model_path, batch_size=config.batch_size)))()
         workdir = index_dir / BUILDS / f"{PARTIAL_PREFIX}{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{os.getpid()}"
         workdir.mkdir(parents=True)
-        live = current_build(index_dir) if previous else None
-        if live is not None:
+        live = current_build(index_dir)  # kept after the swap: servers still using it keep working
+        if previous is not None:
             store = ChunkStore(live, read_only=True).copy_to(workdir)
             vectors = FaissStore.load(live, exact_max=config.exact_search_max)
         else:
