@@ -6,15 +6,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-eclaireur
 MODEL := models/multilingual-e5-small/modules.json
+AXE_VERSION := 4.14.1
+AXE_STAMP := build/npm/.axe-core-$(AXE_VERSION)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test setup
+.PHONY: run test setup browser chromium
 
 run: setup
 	$(BIN)/eclaireur serve
 
-test: setup
+test: setup browser
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); code=$$?; \
 	if [ $$code -eq 5 ]; then echo "pytest : aucun test collecté."; exit 0; fi; exit $$code
 
@@ -31,3 +33,28 @@ $(STAMP): pyproject.toml
 
 $(MODEL): | $(STAMP)
 	$(BIN)/eclaireur model install
+
+# The widget's tests drive Debian's Chromium (never a browser downloaded by `playwright install`) and inject
+# axe-core from npm. Installing system packages needs root or password-less sudo; without them the browser
+# tests are skipped and say why. Both steps do nothing once installed.
+browser: chromium $(AXE_STAMP)
+
+chromium:
+	@if [ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO=sudo; \
+	else echo "Chromium absent et ni root ni sudo : les tests du widget dans le navigateur seront sautés" \
+	          "(installez-le avec « apt-get install chromium »)."; exit 0; fi; \
+	echo "Installation de Chromium (apt-get)…"; \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive sh -c 'apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji' \
+	  || echo "Échec de l'installation de Chromium : les tests du widget dans le navigateur seront sautés."
+
+# axe-core goes to build/ (ignored by git), pinned; the stamp file makes re-runs instant.
+$(AXE_STAMP):
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO=sudo; \
+	  else echo "npm absent et ni root ni sudo : installez npm, sans quoi le test d'accessibilité du widget échouera."; exit 0; fi; \
+	  echo "Installation de npm (apt-get)…"; \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive sh -c 'apt-get update -qq && apt-get install -y -qq npm' || exit 1; \
+	fi; \
+	mkdir -p build/npm && npm install --prefix build/npm --no-audit --no-fund --loglevel=error axe-core@$(AXE_VERSION) && touch $@

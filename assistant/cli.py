@@ -11,6 +11,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from .dates import french_date
 from .settings import PROJECT_ROOT, Settings
 
 logger = logging.getLogger("eclaireur")
@@ -246,20 +247,10 @@ def run_gaps(args, settings: Settings) -> int:
     print(f"{len(gaps)} sujet(s) à traiter ({len(questions)} questions sur les {args.days} derniers jours) :\n")
     for gap in gaps:
         reasons = ", ".join(f"{n} {'sans réponse' if r == 'no_answer' else 'jugée(s) inutile(s)'}" for r, n in gap.reasons.items())
-        print(f"{gap.count:>4} × « {gap.question} »  ({reasons} ; dernière le {format_french_date(gap.last_asked)})")
+        print(f"{gap.count:>4} × « {gap.question} »  ({reasons} ; dernière le {french_date(gap.last_asked)})")
         for example in gap.examples[1:3]:
             print(f"         aussi : « {example} »")
     return 0
-
-
-FRENCH_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-                 "novembre", "décembre")
-
-
-def format_french_date(iso: str) -> str:
-    """« 2026-11-25T21:47:00+00:00 » -> « 25 novembre 2026 »."""
-    moment = datetime.fromisoformat(iso)
-    return f"{moment.day} {FRENCH_MONTHS[moment.month - 1]} {moment.year}"
 
 
 def run_serve(args, settings: Settings) -> int:

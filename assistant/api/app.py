@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -17,7 +17,7 @@ from ..service import Eclaireur
 from ..settings import Settings
 from .errors import validation_error_handler
 from .metrics import Metrics, MetricsMiddleware
-from .routers import admin, ask, documents, feedback, health, search
+from .routers import admin, ask, documents, feedback, health, search, widget
 from .security import BodySizeLimit, KeyRing, RateLimiter
 
 logger = logging.getLogger(__name__)
@@ -55,12 +55,13 @@ def create_app(settings: Settings | None = None, service: Eclaireur | None = Non
     app.add_middleware(MetricsMiddleware)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
-                           allow_headers=["Content-Type", "Authorization", "X-API-Key", "X-Eclaireur-Channel"])
+                           allow_headers=["Content-Type", "Authorization", "X-API-Key", "X-Eclaireur-Channel"],
+                           expose_headers=["Retry-After"])
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RecordsUnavailable, _records_unavailable)
-    for router in (search.router, ask.router, feedback.router, documents.router, admin.router, health.router):
+    for router in (search.router, ask.router, feedback.router, documents.router, admin.router, health.router, widget.router):
         app.include_router(router)
 
     @app.get("/metrics", include_in_schema=True, tags=["supervision"], summary="Métriques Prometheus",
@@ -71,10 +72,6 @@ def create_app(settings: Settings | None = None, service: Eclaireur | None = Non
             app.state.metrics.documents.set(current.documents)
             app.state.metrics.chunks.set(current.chunks)
         return PlainTextResponse(generate_latest(app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
-
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/docs")
 
     return app
 

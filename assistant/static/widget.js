@@ -15,11 +15,10 @@ const STRINGS = {
   fr: {
     label: "Rechercher dans les guides et les FAQ",
     placeholder: "Ex. : Comment créer un laboratoire d'innovation ?",
-    hint: "Les résultats s'affichent pendant la saisie. ↑ ↓ pour les parcourir, Entrée pour ouvrir, Échap pour fermer.",
+    hint: "Résultats au fil de la saisie : ↑ ↓ pour les parcourir, Entrée pour ouvrir (ou poser la question), Échap pour fermer.",
     ask: "Poser la question",
     typeGroup: "Type :",
     tagGroup: "Thème :",
-    typeFilter: { guide: "Guides", faq: "FAQ" },
     badge: { guide: "Guide", faq: "FAQ" },
     results: "Résultats de la recherche",
     count: (n) => (n === 0 ? "Aucun résultat" : n === 1 ? "1 résultat" : `${n} résultats`),
@@ -40,15 +39,14 @@ const STRINGS = {
     related: "Documents proches",
     sourceRef: (n, title) => `Source ${n} : ${title}`,
     useful: "Cette réponse vous a-t-elle été utile ?",
-    yes: "Oui",
-    no: "Non",
+    yes: "👍 Oui",
+    no: "👎 Non",
     yesLabel: "Oui, cette réponse est utile",
     noLabel: "Non, cette réponse n'est pas utile",
     thanks: "Merci pour votre avis !",
     retry: "Réessayer",
-    detail: "Détail : ",
     errors: {
-      unavailable: "Le service de recherche est indisponible pour le moment. Réessayez dans quelques instants.",
+      unavailable: "Le service de recherche est indisponible. Réessayez dans quelques instants.",
       timeout: "Le service de recherche met trop de temps à répondre. Réessayez dans quelques instants.",
       rate: (s) => (s ? `Trop de requêtes, réessayez dans ${s} s.` : "Trop de requêtes, réessayez dans quelques secondes."),
       auth: "Accès refusé : la clé d'API du widget est absente ou invalide. Prévenez l'administrateur de l'intranet.",
@@ -58,7 +56,7 @@ const STRINGS = {
   },
 };
 
-const DEBOUNCE_MS = 200; // skips the keystrokes inside a word, still feels immediate
+const DEBOUNCE_MS = 200; // skips keystrokes inside a word, still feels immediate
 const MIN_CHARS = 2;
 const SEARCH_TIMEOUT_MS = 15000;
 const ASK_TIMEOUT_MS = 60000; // a generated answer can take a while
@@ -73,14 +71,13 @@ const SCRIPT_ORIGIN = (() => {
   }
 })();
 
-// DSFR look. Inherited properties are pinned with !important on :host: there, the component's !important
-// beats the page's (even `eclaireur-search { display: none !important }`). Sizes are in em from `medium`
-// (the reader's default size), never rem (the host page's root size).
+// DSFR look. Inherited properties are pinned with !important on :host, where it beats the page's own
+// !important. Sizes: em from `medium` (the reader's default size), never rem (the page's root size).
 const CSS = `
 :host{display:block!important;visibility:visible!important;opacity:1!important;filter:none!important;
 color:#161616!important;font:normal normal 400 medium/1.5 Marianne,arial,sans-serif!important;letter-spacing:normal!important;
 word-spacing:normal!important;text-transform:none!important;text-align:left!important;text-indent:0!important;
-text-shadow:none!important;white-space:normal!important;direction:ltr!important;cursor:auto!important;max-width:100%}
+text-shadow:none!important;white-space:normal!important;direction:ltr!important;max-width:100%}
 :host([hidden]),[hidden]{display:none!important}
 *{box-sizing:border-box}
 p,ul,ol,h2,h3{margin:0}
@@ -94,7 +91,7 @@ button{font:inherit;cursor:pointer;border:0;margin:0}
 .ask{min-height:40px;padding:8px 16px;background:#000091;color:#fff;font-weight:500;border-radius:0 4px 0 0}
 .ask:hover{background:#1212ff}
 :focus-visible,input:focus{outline:2px solid #0a76f6;outline-offset:2px}
-a{color:#000091;text-underline-offset:2px}
+a,.title{color:#000091;text-underline-offset:2px}
 a:hover{text-decoration-thickness:2px}
 .filters{display:flex;flex-wrap:wrap;gap:8px 24px;margin-top:12px}
 .group{display:flex;flex-wrap:wrap;align-items:center;gap:8px}
@@ -105,6 +102,7 @@ a:hover{text-decoration-thickness:2px}
 .chip[aria-pressed=true]::before{content:"✓ "}
 .panel{margin-top:16px}
 .meta{margin-bottom:8px;min-height:1.5em}
+.panel:not(.loading) .meta:has(.count:empty){display:none}
 .busy,.loading .count{display:none}
 .loading .busy{display:inline;animation:late .4s step-end both}
 @keyframes late{from{visibility:hidden}}
@@ -113,19 +111,18 @@ a:hover{text-decoration-thickness:2px}
 .option:hover,.secondary:hover{background:#f6f6f6}
 .option[aria-selected=true]{background:#e3e3fd;box-shadow:inset 4px 0 0 #000091;outline:2px solid #0a76f6;outline-offset:-2px}
 .head{display:flex;flex-wrap:wrap;align-items:baseline;gap:4px 8px}
-.title{color:#000091;font-weight:700;text-decoration:underline;text-underline-offset:2px}
+.title{font-weight:700;text-decoration:underline}
 .badge{padding:0 6px;border-radius:4px;font-size:.75em;font-weight:700;text-transform:uppercase;background:#eee;color:#3a3a3a}
 .badge-guide{background:#e8edff;color:#0063cb}
 .badge-faq{background:#feebd0;color:#695240}
-.path{margin-top:2px}
-.snippet,.small{margin-top:4px}
+.path,.snippet,.small,.source{margin-top:4px}
 mark{background:#fceeac;color:#161616;font-weight:700;padding:0 1px}
-.source{font-size:.75em;color:#595959;margin-top:4px}
+.source{font-size:.75em;color:#595959}
 .message{padding:12px 16px;border:1px solid #0063cb;border-left-width:4px;background:#fff}
 .error{border-color:#ce0500}
 .message button{margin-top:8px}
 .secondary{min-height:32px;padding:4px 12px;background:#fff;color:#000091;box-shadow:inset 0 0 0 1px #000091;font-size:.875em}
-.answer{margin-top:16px;padding:16px 24px;background:#f6f6f6;box-shadow:inset 4px 0 0 #000091;overflow-wrap:anywhere}
+.answer{margin-top:16px;padding:16px 24px;background:#fff;border:1px solid #ddd;box-shadow:inset 4px 0 0 #000091;overflow-wrap:anywhere}
 h2{font-size:1.25em;line-height:1.4;margin-bottom:8px}
 h3{font-size:1em;margin:16px 0 4px}
 .answer-text{white-space:pre-line}
@@ -134,7 +131,6 @@ li{margin:4px 0}
 .feedback{display:flex;flex-wrap:wrap;align-items:center;gap:8px;margin-top:16px}
 .thanks{margin-top:16px;font-weight:500;color:#18753c}
 .sr-only{position:absolute;width:1px;height:1px;margin:-1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
-@media (forced-colors:active){.option[aria-selected=true]{outline-color:Highlight}.chip[aria-pressed=true]{outline:2px solid}}
 @media (prefers-reduced-motion:reduce){*{animation:none!important}}
 `;
 let sheet = null; // one constructed stylesheet shared by all the widgets of the page
@@ -164,8 +160,8 @@ function decodeEntities(text) {
   });
 }
 
-/** A snippet is escaped text with <mark> around query terms. Never parsed as HTML: split on the two mark
- * tags and decode the entities, so any other markup would stay inert text. */
+/** A snippet is escaped text with <mark> around query terms. Never parsed as HTML: split on the mark tags,
+ * decode the entities, and any other markup stays inert text. */
 function snippetNodes(html) {
   let inMark = false;
   return String(html || "").split(/(<\/?mark>)/i).flatMap((part) => {
@@ -176,8 +172,7 @@ function snippetNodes(html) {
   });
 }
 
-/** An http(s) address, relative ones resolved against the API (keeping its path); null otherwise:
- * a javascript: address must never become a link. */
+/** An http(s) address, relative ones resolved against the API; null otherwise (never a javascript: link). */
 function resolveUrl(url, apiUrl) {
   try {
     const base = new URL(apiUrl + "/", location.href);
@@ -217,9 +212,7 @@ class ApiError extends Error {
 /* ---------- the component ---------- */
 
 class EclaireurSearch extends HTMLElement {
-  static get observedAttributes() {
-    return ["api-url", "api-key", "placeholder", "types", "tags", "lang", "max-results"];
-  }
+  static observedAttributes = ["api-url", "api-key", "placeholder", "types", "tags", "lang", "max-results"];
 
   constructor() {
     super();
@@ -228,7 +221,6 @@ class EclaireurSearch extends HTMLElement {
     this.active = -1;
     this.searchSeq = 0; // each search or reset takes a number: only the latest may paint
     this.askSeq = 0;
-    this.inputAt = 0;
     this.conversationId = null;
     this.chosen = { types: new Set(), tags: new Set() };
     this.onOutside = (event) => event.composedPath().includes(this) || this.setExpanded(false);
@@ -253,11 +245,12 @@ class EclaireurSearch extends HTMLElement {
   readSettings() {
     const list = (name) => (this.getAttribute(name) || "").split(",").map((item) => item.trim()).filter(Boolean);
     const types = list("types").filter((type) => TYPES.includes(type));
-    const lang = (this.getAttribute("lang") || "fr").slice(0, 2).toLowerCase();
+    const asked = (this.getAttribute("lang") || "").slice(0, 2).toLowerCase();
+    const lang = STRINGS[asked] ? asked : "fr";
     const max = parseInt(this.getAttribute("max-results"), 10) || 8;
-    const t = STRINGS[lang] || STRINGS.fr;
+    const t = STRINGS[lang];
     return {
-      t, lang: STRINGS[lang] ? lang : "fr",
+      t, lang,
       apiUrl: (this.getAttribute("api-url") || SCRIPT_ORIGIN).trim().replace(/\/+$/, ""),
       apiKey: this.getAttribute("api-key") || "",
       types: types.length ? types : TYPES,
@@ -279,7 +272,7 @@ class EclaireurSearch extends HTMLElement {
     const ui = (this.ui = {});
     ui.input = h("input", {
       id: "q", type: "text", role: "combobox", "aria-autocomplete": "list", "aria-expanded": "false",
-      "aria-controls": "listbox", "aria-describedby": "hint", autocomplete: "off", spellcheck: "false",
+      "aria-controls": "listbox", "aria-describedby": "hint", autocomplete: "off",
       enterkeyhint: "search", maxlength: "1000", placeholder: s.placeholder,
       oninput: (event) => this.onInput(event), onkeydown: (event) => this.onKeydown(event),
       onclick: () => this.setExpanded(true),
@@ -322,7 +315,7 @@ class EclaireurSearch extends HTMLElement {
         onclick: (event) => this.toggleFilter(set, value, event.currentTarget),
       }, names[value] || value)));
     const groups = [
-      types.length > 1 && group("types-label", t.typeGroup, this.chosen.types, types, t.typeFilter),
+      types.length > 1 && group("types-label", t.typeGroup, this.chosen.types, types, t.badge),
       tags.length && group("tags-label", t.tagGroup, this.chosen.tags, tags, {}),
     ].filter(Boolean);
     return groups.length ? h("div", { class: "filters" }, groups) : null;
@@ -360,7 +353,7 @@ class EclaireurSearch extends HTMLElement {
       controller.abort();
     }, timeout);
     try {
-      const response = await fetch(url, { method, headers, body: body && JSON.stringify(body), signal: controller.signal, credentials: "omit" });
+      const response = await fetch(url, { method, headers, body: body && JSON.stringify(body), signal: controller.signal });
       if (!response.ok) throw await ApiError.from(response);
       return await response.json();
     } catch (error) {
@@ -375,7 +368,7 @@ class EclaireurSearch extends HTMLElement {
   errorLines(error) {
     const e = this.cfg.t.errors;
     if (error.kind === "rate") return [e.rate(error.retryAfter)];
-    if (error.kind === "auth") return [e.auth, error.detail && this.cfg.t.detail + error.detail];
+    if (error.kind === "auth") return [e.auth, error.detail];
     if (error.kind === "timeout") return [e.timeout];
     if (error.kind === "invalid") return [error.detail || e.other(error.status)];
     return [error.detail || e.unavailable];
@@ -383,7 +376,11 @@ class EclaireurSearch extends HTMLElement {
 
   messageBox(lines, retry) {
     return [...lines.filter(Boolean).map((line, i) => h("p", { class: i ? "small" : null }, line)),
-      retry && h("button", { type: "button", class: "secondary", onclick: retry }, this.cfg.t.retry)].filter(Boolean);
+      retry && h("button", { type: "button", class: "secondary", onclick: () => {
+        this.ui.input.focus(); // the button goes away with its message
+        retry();
+      } }, this.cfg.t.retry),
+    ].filter(Boolean);
   }
 
   emit(name, detail, cancelable = false) {
@@ -406,10 +403,12 @@ class EclaireurSearch extends HTMLElement {
   }
 
   reset() {
+    clearTimeout(this.timer);
     this.searchSeq++;
     this.searchController?.abort();
     this.results = [];
     this.ui.listbox.replaceChildren();
+    this.ui.message.hidden = true;
     this.setExpanded(false);
     this.say("");
   }
@@ -457,26 +456,27 @@ class EclaireurSearch extends HTMLElement {
   option(result, i) {
     const t = this.cfg.t;
     const id = `option-${i}`;
-    // The heading path starts with the title, already shown above it.
+    // The heading path starts with the title, shown above.
     const path = (result.heading_path || "").split(" > ").filter((part, n) => part && !(n === 0 && part === result.title));
     const external = result.href && new URL(result.href).origin !== new URL(this.cfg.apiUrl, location.href).origin;
     return h("li", {
       id, role: "option", class: "option", "aria-selected": "false",
-      "aria-labelledby": `${id}-title ${id}-badge`, "aria-describedby": `${id}-desc`,
+      "aria-describedby": `${id}-desc`,
       "data-document-id": result.document_id, "data-url": result.href,
       onclick: (event) => this.open(i, event),
       onauxclick: (event) => event.button === 1 && this.open(i, event),
     },
     h("div", { class: "head" },
-      h("span", { class: "title", id: `${id}-title` }, result.title),
-      h("span", { class: `badge badge-${result.type}`, id: `${id}-badge` }, t.badge[result.type] || result.type)),
-    h("div", { id: `${id}-desc` },
+      h("span", { class: "title" }, result.title),
+      h("span", { class: `badge badge-${result.type}` }, t.badge[result.type] || result.type)),
+    // Named by its title and type; the rest is its description (read after a pause), not part of the name.
+    h("div", { id: `${id}-desc`, "aria-hidden": "true" },
       path.length ? h("p", { class: "path" }, path.join(" › ")) : null,
       h("p", { class: "snippet" }, snippetNodes(result.snippet)),
       h("p", { class: "source" }, external ? new URL(result.href).hostname : t.internal, result.page ? ` · ${t.page(result.page)}` : "")));
   }
 
-  /** A message instead of the list (no result, error): never an empty box. */
+  /** A message instead of the list (no result, error): never a blank box. */
   showMessage(lines, retry, isError) {
     this.ui.panel.classList.remove("loading");
     this.ui.count.textContent = "";
@@ -492,8 +492,10 @@ class EclaireurSearch extends HTMLElement {
     const show = open && this.results.length > 0;
     this.ui.listbox.hidden = !show;
     this.ui.input.setAttribute("aria-expanded", String(show));
-    if (show) this.ui.message.hidden = this.ui.panel.hidden = false;
-    else {
+    if (show) {
+      this.ui.message.hidden = true;
+      this.ui.panel.hidden = false;
+    } else {
       this.activate(-1);
       if (this.ui.message.hidden) this.ui.panel.hidden = true;
     }
@@ -592,10 +594,9 @@ class EclaireurSearch extends HTMLElement {
     const withHref = (items) => (items || []).map((item) => ({ ...item, href: resolveUrl(item.url, this.cfg.apiUrl) }));
     const citations = withHref(data.citations);
     const related = data.status === "no_answer" ? withHref(data.related) : [];
-    const cited = (marker) => /^\[\d+\]$/.test(marker) && citations.find((c) => `[${c.number}]` === marker && c.href);
     // The answer is plain text; only its "[1]" markers become links to their sources.
     const text = String(data.answer || "").split(/(\[\d+\])/).map((part) => {
-      const c = cited(part);
+      const c = citations.find((citation) => `[${citation.number}]` === part && citation.href);
       return c ? h("a", { href: c.href, "aria-label": t.sourceRef(c.number, c.title) }, part) : part;
     });
     const item = (doc, attrs) => {
@@ -616,13 +617,13 @@ class EclaireurSearch extends HTMLElement {
     const box = h("div", { class: "feedback", role: "group", "aria-labelledby": "useful-label" }, h("p", { id: "useful-label" }, t.useful));
     for (const useful of [true, false]) {
       box.append(h("button", { type: "button", class: "secondary", "aria-label": useful ? t.yesLabel : t.noLabel,
-        onclick: () => this.sendFeedback(answerId, useful, box) }, h("span", { "aria-hidden": "true" }, useful ? "👍 " : "👎 "), useful ? t.yes : t.no));
+        onclick: () => this.sendFeedback(answerId, useful, box) }, useful ? t.yes : t.no));
     }
     return box;
   }
 
   async sendFeedback(answerId, useful, box) {
-    if (box.dataset.sending) return; // one click is enough
+    if (box.dataset.sending) return;
     box.dataset.sending = "1";
     try {
       await this.api("POST", "/feedback", { body: { answer_id: answerId, useful, comment: null } });

@@ -103,3 +103,12 @@ def test_openapi_documents_search_and_errors(api):
     assert {"/search", "/documents/{document_id}", "/health"} <= set(schema["paths"])
     assert "422" in schema["paths"]["/search"]["get"]["responses"]
     assert api.get("/docs").status_code == 200
+
+
+def test_a_browser_opening_a_result_link_gets_a_readable_french_page(api):
+    first = api.get("/search", params={"q": "Mois de l'innovation publique", "k": 1}).json()["results"][0]
+    page = api.get(first["url"], headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert '<html lang="fr">' in page.text and f"<h1>{first['title']}</h1>".replace("'", "&#x27;") in page.text
+    assert "Mis à jour le" in page.text and "novembre" in page.text
+    assert api.get(first["url"]).headers["content-type"] == "application/json"

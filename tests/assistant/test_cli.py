@@ -84,7 +84,7 @@ def test_bad_arguments_get_a_clear_message(cli_env):
 def test_gaps_lists_unanswered_questions_grouped_with_french_dates(cli_env):
     from pathlib import Path
 
-    from assistant.cli import FRENCH_MONTHS
+    from assistant.dates import MONTHS
     from assistant.records import Records
 
     records = Records(Path(cli_env["ECLAIREUR_RECORDS_PATH"]))
@@ -100,4 +100,4 @@ def test_gaps_lists_unanswered_questions_grouped_with_french_dates(cli_env):
     assert lines[0].startswith("3 sujet(s) à traiter (4 questions")
     assert "2 × « Comment obtenir un badge d'accès au bâtiment ? »" in result.stdout
     assert "jugée(s) inutile(s)" in result.stdout
-    assert any(month in result.stdout for month in FRENCH_MONTHS)
+    assert any(month in result.stdout for month in MONTHS)

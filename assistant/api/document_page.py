@@ -1,0 +1,55 @@
+"""A document as a readable French web page: what a person gets when a result's link opens in a browser."""
+
+from __future__ import annotations
+
+import html
+
+from index.chunkstore import StoredDocument
+
+from ..dates import french_date
+
+STYLE = """
+body { font-family: Marianne, arial, sans-serif; color: #161616; margin: 0; line-height: 1.6; }
+header { border-bottom: 1px solid #ddd; padding: 1rem 1.5rem; }
+header a { color: #000091; }
+main { max-width: 48rem; margin: 0 auto; padding: 1.5rem; }
+h1 { font-size: 1.75rem; line-height: 1.3; margin: 0 0 .5rem; }
+.meta { color: #3a3a3a; font-size: .9rem; margin-bottom: 1.5rem; }
+.badge { display: inline-block; background: #e3e3fd; color: #000091; border-radius: .25rem; padding: 0 .4rem;
+         font-weight: 700; font-size: .8rem; text-transform: uppercase; }
+a:focus-visible { outline: 2px solid #0a76f6; outline-offset: 2px; }
+"""
+
+
+def render_document_page(document: StoredDocument) -> str:
+    """Escaped text, paragraphs as written, bullet lines as lists."""
+    blocks = []
+    for paragraph in document.text.split("\n\n"):
+        lines = [line for line in paragraph.splitlines() if line.strip()]
+        if lines and all(line.startswith("• ") for line in lines):
+            items = "".join(f"<li>{html.escape(line[2:])}</li>" for line in lines)
+            blocks.append(f"<ul>{items}</ul>")
+        elif lines:
+            blocks.append("<p>" + "<br>".join(html.escape(line) for line in lines) + "</p>")
+    meta = [f'<span class="badge">{"FAQ" if document.type == "faq" else "Guide"}</span>']
+    if document.tags:
+        meta.append("Thèmes : " + html.escape(", ".join(document.tags)))
+    updated = document.metadata.get("updated")
+    if updated:
+        meta.append(f"Mis à jour le {html.escape(french_date(str(updated)))}")
+    source = document.metadata.get("source")
+    if source and str(source).startswith(("http://", "https://")):
+        meta.append(f'Source : <a href="{html.escape(str(source), quote=True)}">{html.escape(str(source))}</a>')
+    return f"""<!doctype html>
+<html lang="fr">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(document.title)} — Éclaireur</title><style>{STYLE}</style></head>
+<body>
+<header><a href="/">Éclaireur</a> › {html.escape(document.folder or "corpus")}</header>
+<main>
+<h1>{html.escape(document.title)}</h1>
+<p class="meta">{" · ".join(meta)}</p>
+{"".join(blocks)}
+</main>
+</body>
+</html>"""
