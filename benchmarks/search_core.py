@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from serving import start_server  # noqa: E402
+
 from assistant.retrieval import Retriever  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from index.builder import build_index  # noqa: E402
@@ -78,9 +80,7 @@ def main() -> None:
         # 2. No-change re-index: in-process, and as the CLI a user runs.
         again_ms, again = timed(build_index, CorpusFolder(args.corpus), index_dir, config, embedder=lambda: None)
         assert again.up_to_date and again.chunks_embedded == 0
-        env = os.environ | {"ECLAIREUR_CORPUS_DIR": str(args.corpus), "ECLAIREUR_INDEX_DIR": str(index_dir),
-                            "ECLAIREUR_RECORDS_PATH": str(work / "records.sqlite"),
-                            "ECLAIREUR_IP_RATE_LIMIT_PER_MINUTE": "1000000", "ECLAIREUR_QUERY_CACHE_SIZE": "0"}
+        env = os.environ | {"ECLAIREUR_CORPUS_DIR": str(args.corpus), "ECLAIREUR_INDEX_DIR": str(index_dir)}
         cli_ms, _ = timed(subprocess.run, [str(ROOT / ".venv" / "bin" / "eclaireur"), "index"], env=env, check=True,
                           capture_output=True)
         rows.append(("ré-indexation sans changement", f"{again_ms / 1000:.2f} s (commande complète : {cli_ms / 1000:.2f} s)",
@@ -103,12 +103,9 @@ def main() -> None:
                      "<= 1.3 ×"))
 
         # 4. /search over HTTP against a real server process.
-        port = _free_port()
-        server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "eclaireur"), "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server, base = start_server(work / "records.sqlite", ECLAIREUR_CORPUS_DIR=str(args.corpus),
+                                    ECLAIREUR_INDEX_DIR=str(index_dir))
         try:
-            base = f"http://127.0.0.1:{port}"
-            _wait_until_up(base)
             http, server_side = [], []
             with httpx.Client(base_url=base, timeout=30) as client:
                 for question in questions[:5]:
@@ -136,26 +133,6 @@ def main() -> None:
         print("| " + " | ".join(row) + " |")
     print(f"\nMachine : {platform.processor() or platform.machine()}, {os.cpu_count()} cœurs, Python {platform.python_version()}.")
     print(f"Commande : .venv/bin/python benchmarks/search_core.py --corpus {args.corpus} --repeat {args.repeat}")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_up(base: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("le serveur n'a pas démarré")
 
 
 if __name__ == "__main__":

@@ -15,15 +15,11 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
 import numpy as np
+from serving import start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 DEBOUNCE_MS = 200
@@ -75,35 +71,6 @@ document.addEventListener("eclaireur:results", (event) => {
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(base: str, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"le serveur {base} n'a pas répondu")
-
-
-def start_server(work: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = os.environ | {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ECLAIREUR_QUERY_CACHE_SIZE": "0",
-                        "ECLAIREUR_IP_RATE_LIMIT_PER_MINUTE": "1000000", "ECLAIREUR_RECORDS_PATH": str(work / "records.sqlite")}
-    command = [str(Path(sys.executable).parent / "eclaireur"), "serve", "--port", str(port)]
-    server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    wait_until_up(base)
-    return server, base
-
-
 def measure(page, query: str, delay: int) -> dict:
     box = page.locator("eclaireur-search #q")
     box.fill("")  # clears the results: nothing pending when the timed typing starts
@@ -146,7 +113,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="eclaireur-widget-bench-") as work:
         base = args.url.rstrip("/") if args.url else None
         if base is None:
-            server, base = start_server(Path(work))
+            server, base = start_server(Path(work) / "records.sqlite")
         try:
             samples = run(base, args.delay, args.runs)
         finally:
