@@ -66,23 +66,20 @@ class Eclaireur:
         llm_config = settings.llm_config()
         self.llm = LLMClient(llm_config) if llm_config else None
 
-    def build(self, on_progress=None) -> BuildReport:
+    def build(self, on_progress=None, progress: bool = False) -> BuildReport:
         """Bring the index of the corpus up to date (incremental), then swap the result in."""
         report = build_index(CorpusFolder(self.settings.corpus_dir), self.settings.index_dir, self.settings.index_config(),
-                             embedder=self.embedder, on_progress=on_progress)
+                             embedder=self.embedder, progress=progress, on_progress=on_progress)
         self.reload()
         return report
 
     def ensure_index(self, progress: bool = False) -> BuildReport | None:
         """Build the index when it is missing or stale, then load it; None when it was already current."""
-        corpus = CorpusFolder(self.settings.corpus_dir)
-        report = None
-        if not is_up_to_date(corpus, self.settings.index_dir, self.settings.index_config()):
-            logger.info("Index absent ou périmé : construction depuis %s", self.settings.corpus_dir)
-            report = build_index(corpus, self.settings.index_dir, self.settings.index_config(),
-                                 embedder=self.embedder, progress=progress)
-        self.reload()
-        return report
+        if is_up_to_date(CorpusFolder(self.settings.corpus_dir), self.settings.index_dir, self.settings.index_config()):
+            self.reload()
+            return None
+        logger.info("Index absent ou périmé : construction depuis %s", self.settings.corpus_dir)
+        return self.build(progress=progress)
 
     def reload(self) -> None:
         snapshot = IndexSnapshot.open(self.settings.index_dir, self.embedder.fingerprint, self.settings.hnsw_ef_search)
