@@ -10,6 +10,7 @@ names it, however close in topic).
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -17,7 +18,7 @@ import numpy as np
 
 from index.chunking import split_sentences
 from index.chunkstore import StoredChunk
-from index.embedding import Embedder
+from index.embedding import TextEncoder
 from index.lexical import BM25Index, analyze
 
 from .retrieval import DocumentHit, SearchOutcome
@@ -74,42 +75,46 @@ class _Sentence:
 
 
 class SentenceCache:
-    """LRU cache of passage-side sentence embeddings: the same passages come back for related questions."""
+    """LRU cache of passage-side sentence embeddings: the same passages come back for related questions.
+    Shared by concurrent requests, hence the lock (the model call itself runs outside it)."""
 
-    def __init__(self, embedder: Embedder, size: int = 20_000) -> None:
-        self.embedder, self.size = embedder, size
+    def __init__(self, encoder: TextEncoder, size: int = 20_000) -> None:
+        self.encoder, self.size = encoder, size
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     def encode(self, sentences: list[str]) -> np.ndarray:
-        found = {s: self._vectors[s] for s in sentences if s in self._vectors}
+        with self._lock:
+            found = {s: self._vectors[s] for s in sentences if s in self._vectors}
         missing = [s for s in dict.fromkeys(sentences) if s not in found]
         if missing:
-            found.update(zip(missing, self.embedder.encode_passages(missing, batch_size=4)))
-        for sentence in dict.fromkeys(sentences):
-            self._vectors[sentence] = found[sentence]
-            self._vectors.move_to_end(sentence)
-        while len(self._vectors) > self.size:
-            self._vectors.popitem(last=False)
+            found.update(zip(missing, self.encoder.encode_passages(missing)))
+        with self._lock:
+            for sentence in dict.fromkeys(sentences):
+                self._vectors[sentence] = found[sentence]
+                self._vectors.move_to_end(sentence)
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
         return np.vstack([found[s] for s in sentences])
 
 
 class AnswerComposer:
-    def __init__(self, embedder: Embedder, config: AnswerConfig = AnswerConfig()) -> None:
-        self.embedder = embedder
+    def __init__(self, encoder: TextEncoder, config: AnswerConfig = AnswerConfig()) -> None:
+        self.encoder = encoder
         self.config = config
-        self.sentences = SentenceCache(embedder, config.sentence_cache_size)
+        self.sentences = SentenceCache(encoder, config.sentence_cache_size)
 
     def compose(self, question: str, outcome: SearchOutcome, lexical: BM25Index) -> Answer:
         """The answer to ``question`` from the search ``outcome`` (made for the possibly enriched query)."""
         if not outcome.results:
             return self.no_answer([], 0.0, {})
-        query_vector = self.embedder.encode_query(outcome.query)
+        query_vector = self.encoder.encode_query(outcome.query)
         coverage = term_coverage(outcome.query, [r.best.chunk for r in outcome.results[:2]], lexical)
 
         best = outcome.results[0].best.chunk
         if best.kind == "faq":
             faq_question = best.heading_path[-1]
-            similarity = float(self.embedder.encode_query(faq_question) @ query_vector)
+            similarity = float(self.encoder.encode_query(faq_question) @ query_vector)
             if similarity >= self.config.faq_match:
                 confidence = self._confidence(similarity, coverage)
                 signals = {"faq_similarity": similarity, "coverage": coverage}

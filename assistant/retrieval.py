@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.chunkstore import StoredChunk
-from index.embedding import Embedder
+from index.embedding import TextEncoder
 from index.lexical import analyze, analyze_with_spans
 from index.snapshot import IndexSnapshot
 
@@ -67,11 +67,11 @@ class SearchOutcome:
 
 
 class Retriever:
-    """Composes the embedder, the vector store, BM25 and the chunk store of one index snapshot."""
+    """Composes the query encoder, the vector store, BM25 and the chunk store of one index snapshot."""
 
-    def __init__(self, snapshot: IndexSnapshot, embedder: Embedder, config: RetrievalConfig = RetrievalConfig()) -> None:
+    def __init__(self, snapshot: IndexSnapshot, encoder: TextEncoder, config: RetrievalConfig = RetrievalConfig()) -> None:
         self.snapshot = snapshot
-        self.embedder = embedder
+        self.encoder = encoder
         self.config = config
 
     def search(self, query: str, k: int = 10, mode: str = "hybrid", filters: SearchFilters = SearchFilters(),
@@ -104,7 +104,7 @@ class Retriever:
         n = self.config.candidates
         lists = []
         if mode in ("dense", "hybrid"):
-            scores, ids = self.snapshot.vectors.search(self.embedder.encode_query(query), n, allowed)
+            scores, ids = self.snapshot.vectors.search(self.encoder.encode_query(query), n, allowed)
             lists.append([(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0])
         if mode in ("lexical", "hybrid"):
             scores, ids = self.snapshot.lexical.search(query, n, allowed)

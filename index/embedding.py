@@ -5,9 +5,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import threading
-from collections import OrderedDict
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -40,16 +39,21 @@ def model_fingerprint(model_path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+class TextEncoder(Protocol):
+    """What retrieval and answers need from a model: the ``Embedder`` itself, or a cached, batched wrapper."""
+
+    def encode_query(self, text: str) -> np.ndarray: ...
+    def encode_queries(self, texts: list[str]) -> np.ndarray: ...
+    def encode_passages(self, texts: list[str]) -> np.ndarray: ...
+
+
 class Embedder:
     """Encodes queries and passages into L2-normalised float32 vectors."""
 
-    def __init__(self, model_path: Path, batch_size: int = 32, threads: int | None = None, query_cache_size: int = 4096) -> None:
+    def __init__(self, model_path: Path, batch_size: int = 32, threads: int | None = None) -> None:
         self.model_path = Path(model_path)
         self.fingerprint = model_fingerprint(self.model_path)
         self.batch_size = batch_size
-        self.query_cache_size = query_cache_size
-        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_lock = threading.Lock()
         import torch
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
@@ -70,21 +74,7 @@ class Embedder:
         return self._encode(texts, self._query_prompt)
 
     def encode_query(self, text: str) -> np.ndarray:
-        """One query vector, from an LRU cache: as-you-type prefixes, follow-ups and answer composition
-        ask for the same text again. The array is read-only since it is shared."""
-        with self._cache_lock:
-            vector = self._query_cache.get(text)
-            if vector is not None:
-                self._query_cache.move_to_end(text)
-                return vector
-        vector = self.encode_queries([text])[0]
-        vector.setflags(write=False)
-        if self.query_cache_size:
-            with self._cache_lock:
-                self._query_cache[text] = vector
-                while len(self._query_cache) > self.query_cache_size:
-                    self._query_cache.popitem(last=False)
-        return vector
+        return self.encode_queries([text])[0]
 
     def encode_passages(self, texts: list[str], show_progress: bool = False, batch_size: int | None = None) -> np.ndarray:
         """Passage vectors; a small ``batch_size`` suits a few texts of mixed length (less padding)."""
