@@ -23,6 +23,10 @@ class Metrics:
         self.answers = Counter("eclaireur_answers", "Réponses de /ask par statut", ["status"], registry=self.registry)
         self.documents = Gauge("eclaireur_index_documents", "Documents dans l'index en service", registry=self.registry)
         self.chunks = Gauge("eclaireur_index_chunks", "Passages dans l'index en service", registry=self.registry)
+        self.encoder_batches = Gauge("eclaireur_encoder_batches", "Passages du modèle exécutés pour des lots de requêtes",
+                                     registry=self.registry)
+        self.encoder_texts = Gauge("eclaireur_encoder_texts", "Textes encodés dans ces lots (÷ lots = taille moyenne)",
+                                   registry=self.registry)
 
 
 class MetricsMiddleware(BaseHTTPMiddleware):

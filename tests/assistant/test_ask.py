@@ -102,3 +102,6 @@ def test_metrics_are_exposed_for_prometheus(api):
     assert 'eclaireur_http_requests_total{endpoint="/search",method="GET",status="200"}' in text
     assert "eclaireur_http_request_duration_seconds_bucket" in text
     assert re.search(r"^eclaireur_index_chunks \d+", text, re.M)
+    batches = float(re.search(r"^eclaireur_encoder_batches (\S+)", text, re.M).group(1))
+    texts = float(re.search(r"^eclaireur_encoder_texts (\S+)", text, re.M).group(1))
+    assert 1 <= batches <= texts
