@@ -6,6 +6,7 @@ usage statistics that corpus editors and administrators read.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import uuid
@@ -52,6 +53,9 @@ CREATE TABLE IF NOT EXISTS feedback (
 """
 
 
+logger = logging.getLogger(__name__)
+
+
 class RecordsUnavailable(RuntimeError):
     """The SQLite store cannot be read or written (locked, read-only, disk full)."""
 
@@ -77,29 +81,51 @@ def now() -> datetime:
 
 
 class Records:
-    """One SQLite file; a connection per thread; every write in its own short transaction."""
+    """One SQLite file; a connection per thread; every write in its own short transaction.
 
-    def __init__(self, path: Path, conversation_ttl: timedelta = timedelta(hours=24), keep_question_text: bool = True) -> None:
+    When the file is locked by another writer (beyond ``busy_timeout`` seconds), read-only or on a full disk,
+    every call raises ``RecordsUnavailable`` (a 503 for the API) instead of hanging or failing obscurely;
+    the service still starts and searches without it.
+    """
+
+    def __init__(self, path: Path, conversation_ttl: timedelta = timedelta(hours=24), keep_question_text: bool = True,
+                 busy_timeout: float = 2.0) -> None:
         self.path = Path(path)
         self.ttl = conversation_ttl
         self.keep_question_text = keep_question_text
+        self.busy_timeout = busy_timeout
         self._local = threading.local()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._transaction() as db:
-            db.executescript(SCHEMA)
+        self._schema_ready = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._transaction():
+                pass
+        except (OSError, RecordsUnavailable) as error:
+            logger.warning("Base de suivi indisponible au démarrage (%s : %s) : nouvel essai à chaque requête.", self.path, error)
 
     @contextmanager
     def _transaction(self):
         try:
             db = getattr(self._local, "db", None)
             if db is None:
-                db = self._local.db = sqlite3.connect(self.path, timeout=2.0, check_same_thread=False)
-                db.execute("PRAGMA foreign_keys = ON")
-                db.execute("PRAGMA journal_mode = WAL")
+                db = sqlite3.connect(self.path, timeout=self.busy_timeout, check_same_thread=False)
+                try:
+                    db.execute("PRAGMA foreign_keys = ON")
+                    db.execute("PRAGMA journal_mode = WAL")
+                except sqlite3.Error:
+                    db.close()
+                    raise
+                self._local.db = db
+            if not self._schema_ready:
+                with db:
+                    db.executescript(SCHEMA)
+                self._schema_ready = True
             with db:
                 yield db
-        except sqlite3.OperationalError as error:
-            raise RecordsUnavailable(f"Base de suivi indisponible ({self.path.name} : {error}).") from error
+        except (sqlite3.IntegrityError, sqlite3.ProgrammingError):
+            raise
+        except sqlite3.DatabaseError as error:  # locked, read-only, disk full, unreadable file
+            raise RecordsUnavailable(f"Base de suivi indisponible ({self.path} : {error}).") from error
 
     # -- conversations ----------------------------------------------------------------------------
     def history(self, conversation_id: str) -> list[tuple[str, str]] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -17,7 +18,7 @@ from index.sources import CorpusFolder
 from .answers import Answer, AnswerComposer, Citation
 from .followups import retrieval_query
 from .generation import GenerationError, LLMClient
-from .records import Gap, Records, group_similar
+from .records import Gap, Records, RecordsUnavailable, group_similar
 from .reindex import ReindexJob
 from .retrieval import Retriever, SearchFilters, SearchOutcome
 from .settings import Settings
@@ -48,6 +49,7 @@ class Health:
     built_at: str
     index_path: str
     vector_index: str
+    warnings: tuple[str, ...] = ()  # in French: e.g. a damaged index replaced by the previous build
 
 
 class Eclaireur:
@@ -61,7 +63,7 @@ class Eclaireur:
         self._retriever: Retriever | None = None
         self.composer = AnswerComposer(self.embedder, settings.answer_config())
         self.records = Records(settings.records_path, timedelta(hours=settings.conversation_ttl_hours),
-                               settings.record_question_text)
+                               settings.record_question_text, busy_timeout=settings.records_busy_timeout_seconds)
         self.reindex = ReindexJob(self.build)
         llm_config = settings.llm_config()
         self.llm = LLMClient(llm_config) if llm_config else None
@@ -82,7 +84,8 @@ class Eclaireur:
         return self.build(progress=progress)
 
     def reload(self) -> None:
-        snapshot = IndexSnapshot.open(self.settings.index_dir, self.embedder.fingerprint, self.settings.hnsw_ef_search)
+        snapshot = IndexSnapshot.open(self.settings.index_dir, self.embedder.fingerprint, self.settings.hnsw_ef_search,
+                                      verify_hashes=self.settings.verify_index_hashes)
         with self._lock:
             previous, self._retriever = self._retriever, Retriever(snapshot, self.embedder, self.settings.retrieval_config())
         if previous is not None and previous.snapshot.path != snapshot.path:
@@ -99,11 +102,20 @@ class Eclaireur:
 
     def ask(self, question: str, conversation_id: str | None = None, filters: SearchFilters = SearchFilters(),
             channel: str = "api") -> AskResult:
-        """Answer a question with citations, in the context of its conversation; record it."""
+        """Answer a question with citations, in the context of its conversation; record it.
+
+        When the records store is unavailable (locked, read-only, disk full), the question is still answered,
+        without its conversation history; it is not logged (a warning says so) and ``answer_id`` is empty.
+        """
         started = time.perf_counter()
-        history = self.records.history(conversation_id) if conversation_id else None
-        if history is None:
-            conversation_id, history = self.records.start_conversation(), []
+        try:
+            history = self.records.history(conversation_id) if conversation_id else None
+            if history is None:
+                conversation_id, history = self.records.start_conversation(), []
+            recorded = True
+        except RecordsUnavailable as error:
+            logger.warning("Question non enregistrée, réponse donnée quand même : %s", error)
+            conversation_id, history, recorded = conversation_id or uuid.uuid4().hex, [], False
         query = retrieval_query(question, history)
         retriever = self.retriever
         outcome = retriever.search(query, k=ASK_DOCUMENTS, mode="hybrid", filters=filters)
@@ -119,9 +131,14 @@ class Eclaireur:
         composed = time.perf_counter()
         timings = {"retrieval_ms": round((retrieved - started) * 1000, 2), "answer_ms": round((composed - retrieved) * 1000, 2),
                    "total_ms": round((composed - started) * 1000, 2)}
-        self.records.add_turn(conversation_id, question, query)
-        answer_id = self.records.record_answer(conversation_id, question, answer.status, answer.confidence, channel,
-                                               timings["total_ms"])
+        answer_id = ""
+        try:
+            if recorded:
+                self.records.add_turn(conversation_id, question, query)
+                answer_id = self.records.record_answer(conversation_id, question, answer.status, answer.confidence, channel,
+                                                       timings["total_ms"])
+        except RecordsUnavailable as error:
+            logger.warning("Question non enregistrée, réponse donnée quand même : %s", error)
         return AskResult(answer, answer_id, conversation_id, query, timings, fallback)
 
     def _generate(self, question: str, outcome: SearchOutcome, extractive: Answer) -> Answer:
@@ -156,4 +173,5 @@ class Eclaireur:
             return Health(False, self.embedder.name, self.embedder.fingerprint, 0, 0, "", str(self.settings.index_dir), "")
         manifest = retriever.snapshot.manifest
         return Health(True, manifest.model_name, manifest.model_fingerprint, manifest.documents, manifest.chunks,
-                      manifest.built_at, str(retriever.snapshot.path), manifest.vector_index.get("type", ""))
+                      manifest.built_at, str(retriever.snapshot.path), manifest.vector_index.get("type", ""),
+                      retriever.snapshot.warnings)

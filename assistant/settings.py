@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     chunk_overlap_tokens: int = Field(32, ge=0, le=128)
     exact_search_max: int = Field(200_000, ge=1, description="Au-delà, index HNSW approché")
     hnsw_ef_search: int = Field(128, ge=16)
+    verify_index_hashes: bool = Field(True, description="Vérifier au chargement l'empreinte SHA-256 de chaque fichier de "
+                                                        "l'index (false : seulement leur taille, pour un index énorme)")
     embedding_batch_size: int = Field(32, ge=1, le=512)
     query_cache_size: int = Field(4096, ge=0, description="Vecteurs de requêtes gardés en mémoire (0 : aucun)")
     sentence_cache_size: int = Field(20_000, ge=0, description="Vecteurs de phrases de réponse gardés en mémoire (0 : aucun)")
@@ -47,6 +49,7 @@ class Settings(BaseSettings):
     records_path: Path = Field(PROJECT_ROOT / "var" / "eclaireur.sqlite", description="Conversations, questions, avis")
     conversation_ttl_hours: float = Field(24.0, gt=0, description="Durée de vie d'une conversation inactive")
     record_question_text: bool = Field(True, description="Garder le texte des questions (false : seulement les chiffres)")
+    records_busy_timeout_seconds: float = Field(2.0, gt=0, le=60, description="Attente maximale d'une base de suivi verrouillée")
     min_confidence: float = Field(0.5, ge=0.0, le=1.0, description="En dessous, réponse « no_answer »")
     faq_match: float = Field(0.9, ge=0.0, le=1.0, description="Similarité question/question pour répondre par une FAQ")
 

@@ -7,10 +7,12 @@ A build killed half-way leaves the live index untouched; its leftovers are remov
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import logging
 import os
 import shutil
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -87,12 +89,16 @@ def current_build(index_dir: Path) -> Path | None:
     return target if target.is_dir() else None
 
 
-def read_current_manifest(index_dir: Path) -> Manifest | None:
+def read_current_manifest(index_dir: Path, verify: bool = False) -> Manifest | None:
+    """The live build's manifest; with ``verify``, None also when one of its files is damaged (never reuse it)."""
     build = current_build(index_dir)
     if build is None:
         return None
     try:
-        return Manifest.load(build)
+        manifest = Manifest.load(build)
+        if verify:
+            manifest.verify_files(build)
+        return manifest
     except ManifestError as error:
         logger.warning("%s", error)
         return None
@@ -108,6 +114,38 @@ def build_lock(index_dir: Path):
         except BlockingIOError:
             raise RuntimeError(f"Une construction de l'index est déjà en cours dans {index_dir}.") from None
         yield
+
+
+class BuildFailed(RuntimeError):
+    """A build stopped before its swap: its partial folder is removed and the live index is unchanged."""
+
+
+@contextmanager
+def _abandoned_on_failure(index_dir: Path):
+    """On any failure, remove this build's partial folder; a full disk becomes a clear French error."""
+    try:
+        yield
+    except BaseException as error:
+        _remove_partial_builds(index_dir)
+        if _disk_full(error):
+            raise BuildFailed(f"Espace disque insuffisant dans {index_dir / BUILDS} : la construction de l'index a été "
+                              "abandonnée et son dossier partiel supprimé ; l'index en service est inchangé. "
+                              "Libérez de la place puis relancez « eclaireur index ».") from error
+        raise
+
+
+def _disk_full(error: BaseException | None) -> bool:
+    """ENOSPC, EDQUOT or EFBIG, as Python, SQLite (SQLITE_FULL) or FAISS (errno text in its message) report it."""
+    codes = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+    while error is not None:
+        if isinstance(error, OSError) and error.errno in codes:
+            return True
+        if isinstance(error, sqlite3.OperationalError) and getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            return True
+        if any(os.strerror(code) in str(error) for code in codes):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def is_up_to_date(source: DocumentSource, index_dir: Path, config: IndexConfig) -> bool:
@@ -138,10 +176,10 @@ def build_index(source: DocumentSource, index_dir: Path, config: IndexConfig,
     """
     started = time.perf_counter()
     index_dir = Path(index_dir)
-    with build_lock(index_dir):
+    with build_lock(index_dir), _abandoned_on_failure(index_dir):
         _remove_partial_builds(index_dir)
         entries = {entry.id: entry for entry in source.scan()}
-        previous = read_current_manifest(index_dir)
+        previous = read_current_manifest(index_dir, verify=True)  # a damaged live build is not reused
         if previous is not None and not _compatible(previous, config):
             logger.info("Modèle ou réglages changés depuis la dernière construction : reconstruction complète.")
             previous = None

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .builder import current_build
+from .builder import BUILDS, PARTIAL_PREFIX, current_build
 from .chunkstore import ChunkStore
 from .lexical import BM25Index
-from .manifest import Manifest
+from .manifest import DamagedIndexFile, Manifest, ManifestError
 from .vectors import FaissStore
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ class IndexSnapshot:
     vector_ids: np.ndarray  # sorted; with ``document_codes``, maps a vector id to its document
     document_codes: np.ndarray
     document_ids: list[str]
+    warnings: tuple[str, ...] = ()  # in French: set when a damaged live build was replaced by an older one
 
     def documents_of(self, vector_ids: np.ndarray) -> list[str]:
         """The document id of each vector id (all must be in the index)."""
@@ -46,12 +47,41 @@ class IndexSnapshot:
         return [self.document_ids[code] for code in self.document_codes[positions]]
 
     @classmethod
-    def open(cls, index_dir: Path, model_fingerprint: str | None = None, ef_search: int = 128) -> IndexSnapshot:
-        """Load the live build of ``index_dir``; refuse it if ``model_fingerprint`` differs from its model's."""
-        build = current_build(Path(index_dir))
-        if build is None:
+    def open(cls, index_dir: Path, model_fingerprint: str | None = None, ef_search: int = 128,
+             verify_hashes: bool = True) -> IndexSnapshot:
+        """Load the live build of ``index_dir``; refuse it if ``model_fingerprint`` differs from its model's.
+
+        Every file is checked against the size (and, with ``verify_hashes``, the SHA-256) the manifest recorded.
+        When the live build is damaged, the newest other complete build that passes the checks is served
+        instead, with a warning in ``warnings``; when there is none, ``CorruptIndex`` names the damaged file.
+        """
+        index_dir = Path(index_dir)
+        live = current_build(index_dir)
+        if live is None:
             raise IndexNotFound(f"Aucun index dans {index_dir} : lancez « eclaireur index » pour le construire.")
-        manifest = Manifest.load(build)
+        try:
+            return cls._open_build(live, model_fingerprint, ef_search, verify_hashes)
+        except CorruptIndex as damage:
+            for build in _previous_builds(index_dir, live):
+                try:
+                    snapshot = cls._open_build(build, model_fingerprint, ef_search, verify_hashes)
+                except (CorruptIndex, ModelMismatchError) as error:
+                    logger.warning("Index de secours %s inutilisable lui aussi : %s", build.name, error)
+                    continue
+                warning = (f"{damage} L'index précédent {build.name} (construit le {snapshot.manifest.built_at}) est servi "
+                           "à sa place : relancez « eclaireur index » pour reconstruire l'index courant.")
+                logger.warning("%s", warning)
+                snapshot.warnings = (warning,)
+                return snapshot
+            raise CorruptIndex(f"{damage} Aucun index précédent utilisable : relancez « eclaireur index » "
+                               "pour reconstruire l'index.") from damage
+
+    @classmethod
+    def _open_build(cls, build: Path, model_fingerprint: str | None, ef_search: int, verify_hashes: bool) -> IndexSnapshot:
+        try:
+            manifest = Manifest.load(build)
+        except ManifestError as error:
+            raise CorruptIndex(str(error)) from error
         if model_fingerprint is not None and manifest.model_fingerprint != model_fingerprint:
             raise ModelMismatchError(
                 f"L'index {build} a été construit avec le modèle « {manifest.model_name} » "
@@ -59,6 +89,13 @@ class IndexSnapshot:
                 f"{model_fingerprint}. Reconstruisez l'index avec « eclaireur index » ou réglez ECLAIREUR_MODEL_PATH "
                 "sur le modèle qui l'a construit."
             )
+        if not manifest.index_files:
+            logger.warning("L'index %s n'enregistre pas l'empreinte de ses fichiers (format %d) : ils ne peuvent pas être "
+                           "vérifiés ; reconstruisez-le avec « eclaireur index ».", build, manifest.format_version)
+        try:
+            manifest.verify_files(build, hashes=verify_hashes)
+        except DamagedIndexFile as error:
+            raise CorruptIndex(str(error)) from error
         vectors = _load(build / FaissStore.FILE, lambda: FaissStore.load(build, ef_search=ef_search))
         lexical = _load(build / BM25Index.FILES[0], lambda: BM25Index.load(build))
         chunks = _load(build / ChunkStore.FILE, lambda: ChunkStore(build, read_only=True))
@@ -78,3 +115,11 @@ def _load(path: Path, loader):
         return loader()
     except Exception as error:
         raise CorruptIndex(f"Fichier d'index illisible : {path} ({error.__class__.__name__}: {error})") from error
+
+
+def _previous_builds(index_dir: Path, live: Path) -> list[Path]:
+    """Other complete builds beside the live one, newest first (build folder names start with their date)."""
+    builds = index_dir / BUILDS
+    others = [p for p in builds.iterdir() if p.is_dir() and p.name != live.name and not p.name.startswith(PARTIAL_PREFIX)] \
+        if builds.is_dir() else []
+    return sorted(others, key=lambda p: p.name, reverse=True)

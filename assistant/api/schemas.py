@@ -79,7 +79,8 @@ class DocumentResponse(BaseModel):
 
 
 class HealthResponse(BaseModel):
-    status: Literal["ok", "starting"]
+    status: Literal["ok", "degraded", "starting"] = Field(
+        description="ok ; degraded : le service répond mais avec un défaut (voir warnings) ; starting : pas encore prêt")
     ready: bool
     model: str
     model_fingerprint: str
@@ -88,6 +89,8 @@ class HealthResponse(BaseModel):
     built_at: str = Field(description="Date de construction de l'index (ISO 8601, UTC)")
     index_path: str
     vector_index: str = Field(description="flat (exact) ou hnsw (approché)")
+    warnings: list[str] = Field(default_factory=list, description="Défauts en cours, en français (ex. index endommagé "
+                                                                  "remplacé par le précédent)")
 
 
 class FieldError(BaseModel):

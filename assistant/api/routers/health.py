@@ -21,4 +21,5 @@ def health(request: Request, response: Response) -> HealthResponse:
     facts = service.health()
     if not facts.ready:
         response.status_code = 503
-    return HealthResponse(status="ok" if facts.ready else "starting", **asdict(facts))
+    status = "starting" if not facts.ready else "degraded" if facts.warnings else "ok"
+    return HealthResponse(status=status, **asdict(facts))
