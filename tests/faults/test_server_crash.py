@@ -96,19 +96,24 @@ def test_a_server_killed_during_a_reindex_restarts_on_a_complete_index(tmp_path,
     assert top_document(index_dir, embedder, "droit à l'erreur de l'usager de bonne foi") == "faq/faq-juridique.md"
     assert top_document(index_dir, embedder, "hackathon de quarante-huit heures") != "guides/hackathon.md"
 
-    # « eclaireur serve » brings a stale index up to date before it listens: it redoes the interrupted work.
+    # « eclaireur serve » starts at once on the last complete index and brings it up to date in the background.
     with eclaireur_serve(tmp_path, model_path) as (server, client):
         health = client.get("/health").json()
-        assert health["status"] == "ok" and health["ready"] and health["documents"] == 3 + len(LOT) + 1
-        assert not partial_builds(index_dir), "the restart removed the interrupted build's folder"
+        assert health["status"] == "ok" and health["ready"]
+        if client.get("/admin/reindex").json()["state"] == "running":
+            assert health["index_path"] == str(first) and health["documents"] == 3
+        deadline = time.monotonic() + 120
+        while (state := client.get("/admin/reindex").json())["state"] == "running":
+            assert client.get("/search", params={"q": "droit à l'erreur"}).status_code == 200
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert state["state"] == "done" and state["report"]["chunks_embedded"] >= 1, state
+        log = (tmp_path / f"serveur-{client.base_url.port}.log").read_text(encoding="utf-8")
+        assert "reste en service pendant sa mise à jour" in log
+
+        health = client.get("/health").json()
+        assert health["documents"] == 3 + len(LOT) + 1
+        assert not partial_builds(index_dir), "the update removed the interrupted build's folder"
         assert current_build(index_dir) != first and first.exists(), "the previous complete build is kept beside the new one"
         results = client.get("/search", params={"q": "hackathon de quarante-huit heures"}).json()["results"]
         assert results[0]["document_id"] == "guides/hackathon.md"
-
-        assert client.post("/admin/reindex").status_code == 202
-        deadline = time.monotonic() + 60
-        while (state := client.get("/admin/reindex").json())["state"] == "running":
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        assert state["state"] == "done" and state["report"]["up_to_date"], state
-        assert not partial_builds(index_dir)
