@@ -115,13 +115,14 @@ def remember_answer(context: ContextTypes.DEFAULT_TYPE, question: str, answer: d
     return key
 
 
-def answer_buttons(key: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([
-        [InlineKeyboardButton(texts.BUTTON_USEFUL, callback_data=f"up:{key}"),
-         InlineKeyboardButton(texts.BUTTON_NOT_USEFUL, callback_data=f"down:{key}")],
-        [InlineKeyboardButton(texts.BUTTON_SOURCES, callback_data=f"src:{key}"),
-         InlineKeyboardButton(texts.BUTTON_MORE, callback_data=f"more:{key}")],
-    ])
+def answer_buttons(key: str, feedback: bool = True) -> InlineKeyboardMarkup:
+    """Sources and more results; 👍/👎 only when the API recorded the answer (an empty ``answer_id`` means it could not)."""
+    rows = [[InlineKeyboardButton(texts.BUTTON_SOURCES, callback_data=f"src:{key}"),
+             InlineKeyboardButton(texts.BUTTON_MORE, callback_data=f"more:{key}")]]
+    if feedback:
+        rows.insert(0, [InlineKeyboardButton(texts.BUTTON_USEFUL, callback_data=f"up:{key}"),
+                        InlineKeyboardButton(texts.BUTTON_NOT_USEFUL, callback_data=f"down:{key}")])
+    return InlineKeyboardMarkup(rows)
 
 
 # -------------------------------------------------------------------------------------- commands
@@ -199,7 +200,8 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
         await asyncio.gather(typing, return_exceptions=True)  # a failed typing indicator must not lose the answer
     context.chat_data["conversation_id"] = answer["conversation_id"]
     key = remember_answer(context, text, answer)
-    await reply_parts(message, render.render_answer(answer, settings(context).api_url), answer_buttons(key))
+    await reply_parts(message, render.render_answer(answer, settings(context).api_url),
+                      answer_buttons(key, feedback=bool(answer["answer_id"])))
 
 
 async def record_reason(update: Update, context: ContextTypes.DEFAULT_TYPE, answer_id: str, reason: str) -> None:
@@ -229,7 +231,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if action in ("up", "down"):
             await client(context).feedback(answer["answer_id"], useful=action == "up")
             await query.answer(texts.FEEDBACK_THANKS)
-            await query.edit_message_reply_markup(InlineKeyboardMarkup(answer_buttons(key).inline_keyboard[1:]))
+            await query.edit_message_reply_markup(answer_buttons(key, feedback=False))
             if action == "down":
                 prompt = await query.message.reply_text(texts.FEEDBACK_REASON, reply_markup=REASON_PROMPT)
                 context.chat_data["awaiting_reason"] = {"answer_id": answer["answer_id"], "prompt_id": prompt.message_id}

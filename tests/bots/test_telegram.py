@@ -77,6 +77,24 @@ def test_a_question_gets_a_cited_answer_with_buttons(telegram, start_bot):
     assert buttons(answer) == ["👍", "👎", "Sources", "Plus de résultats"]
 
 
+def test_when_the_api_cannot_record_answers_the_bot_answers_without_feedback_buttons(telegram, start_bot, default_service,
+                                                                                   embedder, tmp_path):
+    from assistant.api.app import create_app
+    from assistant.service import Eclaireur
+
+    unwritable = tmp_path / "records-as-a-folder"
+    (unwritable / "x").mkdir(parents=True)  # a folder where the database file should be: SQLite cannot open it
+    settings = default_service.settings.model_copy(update={"records_path": unwritable})
+    service = Eclaireur(settings, embedder=embedder)
+    service.reload()
+    with LiveServer(create_app(settings, service=service)) as api:
+        start_bot(api_url=api.url)
+        telegram.message(QUESTION)
+        answer = telegram.wait_for()[0]
+    assert "novembre" in answer["text"]
+    assert buttons(answer) == ["Sources", "Plus de résultats"]
+
+
 def test_thumbs_up_reaches_feedback_and_thumbs_down_asks_for_a_reason(telegram, start_bot, default_service):
     start_bot()
     telegram.message("Qui organise le Mois de l'innovation publique ?")
