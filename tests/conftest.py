@@ -6,7 +6,7 @@ import os
 
 import httpx
 import pytest
-from support import DEFAULT_MODEL, PROJECT_ROOT, LiveServer
+from support import DEFAULT_MODEL, MARKUP_CORPUS, PROJECT_ROOT, LiveServer, write_corpus
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -34,6 +34,20 @@ def default_service(tmp_path_factory, model_path, embedder):
     work = tmp_path_factory.mktemp("default")
     settings = Settings(corpus_dir=PROJECT_ROOT / "corpus", index_dir=work / "index", records_path=work / "records.sqlite",
                         model_path=model_path, ip_rate_limit_per_minute=100_000, _env_file=None)
+    service = Eclaireur(settings, embedder=embedder)
+    service.ensure_index()
+    return service
+
+
+@pytest.fixture(scope="session")
+def markup_service(tmp_path_factory, model_path, embedder):
+    """The small corpus plus a FAQ whose title, address and text carry HTML and JavaScript (support.MARKUP_CORPUS)."""
+    from assistant.service import Eclaireur
+    from assistant.settings import Settings
+
+    work = tmp_path_factory.mktemp("markup")
+    settings = Settings(corpus_dir=write_corpus(work / "corpus", MARKUP_CORPUS), index_dir=work / "index",
+                        records_path=work / "records.sqlite", model_path=model_path, ip_rate_limit_per_minute=100_000, _env_file=None)
     service = Eclaireur(settings, embedder=embedder)
     service.ensure_index()
     return service

@@ -66,6 +66,24 @@ et pour un objet et une durée limités, aux dispositions qui régissent l'exerc
 """,
 }
 
+# HTML and JavaScript in a document's title, address and text, for the tests that check every client shows them
+# as inert text (the Markdown entities become literal tags in the indexed text).
+MARKUP = '<img src=x onerror="window.__pwned=1">'
+MARKUP_QUESTION = "Comment préparer un atelier de co-conception ?"
+MARKUP_CORPUS = {**SMALL_CORPUS, "faq/ateliers.md": f"""---
+title: 'Ateliers {MARKUP} <script>window.__pwned=1</script>'
+type: faq
+tags: [atelier]
+url: 'javascript:window.__pwned=1'
+---
+# Ateliers
+
+## {MARKUP_QUESTION}
+
+Affichez &lt;b&gt;la consigne&lt;/b&gt; au tableau, ouvrez &lt;a href="javascript:window.__pwned=1"&gt;le programme&lt;/a&gt;
+et notez {MARKUP.replace("<", "&lt;").replace(">", "&gt;")} : un atelier de co-conception réunit six à huit usagers.
+"""}
+
 
 def write_corpus(root: Path, files: dict[str, str | bytes] = SMALL_CORPUS) -> Path:
     for relative, content in files.items():
@@ -130,7 +148,8 @@ class ScriptedLLM:
             "answer": "Le Mois de l'innovation publique a lieu chaque année en novembre [2]. Il est coordonné par la DITP [1].",
             "refuse": f"« {REFUSAL} »",
             "uncited": "Il a lieu en novembre.",
-            "long": " ".join(f"Point {n} : l'innovation publique s'appuie sur les usagers [{1 + n % 3}]." for n in range(120)),
+            "long": " ".join(f"Point {n} : le Mois de l'innovation publique a lieu chaque année en novembre [{1 + n % 3}]."
+                             for n in range(120)),
         }.get(self.behaviour, "")
         return {"id": "x", "object": "chat.completion", "model": payload["model"],
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}]}

@@ -5,17 +5,18 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.exceptions import HTTPException
 
 from ..records import RecordsUnavailable
 from ..service import Eclaireur
 from ..settings import Settings
-from .errors import validation_error_handler
+from .errors import http_error_handler, validation_error_handler
 from .metrics import Metrics, MetricsMiddleware
 from .routers import admin, ask, documents, feedback, health, search, widget
 from .security import BodySizeLimit, KeyRing, RateLimiter
@@ -59,7 +60,7 @@ def create_app(settings: Settings | None = None, service: Eclaireur | None = Non
                            expose_headers=["Retry-After"])
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
-    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(HTTPException, http_error_handler)
     app.add_exception_handler(RecordsUnavailable, _records_unavailable)
     for router in (search.router, ask.router, feedback.router, documents.router, admin.router, health.router, widget.router):
         app.include_router(router)
@@ -74,10 +75,6 @@ def create_app(settings: Settings | None = None, service: Eclaireur | None = Non
         return PlainTextResponse(generate_latest(app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
-
-
-async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail, "errors": []}, headers=exc.headers)
 
 
 async def _records_unavailable(request: Request, exc: RecordsUnavailable) -> JSONResponse:

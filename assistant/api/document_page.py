@@ -21,6 +21,14 @@ a:focus-visible { outline: 2px solid #0a76f6; outline-offset: 2px; }
 """
 
 
+def document_url(url: str | None, document_id: str) -> str:
+    """A document's address for clients: its own web address, else its page here — never ``javascript:`` or
+    ``data:``, which a corpus file could declare and a browser or Telegram would follow."""
+    if url and (url.lower().startswith(("http://", "https://")) or (url.startswith("/") and not url.startswith("//"))):
+        return url
+    return f"/documents/{document_id}"
+
+
 def render_document_page(document: StoredDocument) -> str:
     """Escaped text, paragraphs as written, bullet lines as lists."""
     blocks = []

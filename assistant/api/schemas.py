@@ -2,23 +2,42 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 SearchMode = Literal["dense", "lexical", "hybrid"]
 DocumentType = Literal["guide", "faq"]
 MAX_QUERY_CHARS = 1000
 
 
-def _not_blank(value: str) -> str:
-    if not value.strip():
+SURROGATE = re.compile("[\ud800-\udfff]")
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def _valid_unicode(value: str) -> str:
+    """JSON may carry lone UTF-16 surrogates (``"\\ud800"``): no UTF-8 text holds them, so they are refused."""
+    if SURROGATE.search(value):
+        raise PydanticCustomError("unicode_invalide", "demi-paire de substitution UTF-16 isolée")
+    return value
+
+
+def _clean_question(value: str) -> str:
+    """Control characters (NUL, terminal escapes…) become spaces; bidirectional overrides, which can disguise text
+    on screen, go; what remains must hold a word."""
+    value = BIDI_CONTROL.sub("", CONTROL.sub(" ", _valid_unicode(value))).strip()
+    if not value:
         raise ValueError("blank")
-    return value.strip()
+    return value
 
 
-# A question or query: 1 to 1,000 characters, surrounding spaces removed, never only spaces.
-QuestionText = Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS), AfterValidator(_not_blank)]
+# Free text other than questions (tags, folders, identifiers, comments): any valid Unicode.
+Text = Annotated[str, AfterValidator(_valid_unicode)]
+# A question or query: 1 to 1,000 characters, surrounding spaces and control characters removed, never empty.
+QuestionText = Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS), AfterValidator(_clean_question)]
 
 
 class SearchRequest(BaseModel):
@@ -32,8 +51,8 @@ class SearchRequest(BaseModel):
     k: int = Field(10, ge=1, le=50, description="Nombre de documents renvoyés (1 à 50)")
     mode: SearchMode | None = Field(None, description="dense, lexical ou hybrid (défaut : réglage du serveur, hybrid)")
     type: list[DocumentType] = Field(default_factory=list, description="Types de documents gardés (guide, faq)")
-    tag: list[str] = Field(default_factory=list, description="Étiquettes : un document portant l'une d'elles est gardé")
-    folder: str | None = Field(None, max_length=300, description="Dossier du corpus, par exemple « faq »")
+    tag: list[Text] = Field(default_factory=list, description="Étiquettes : un document portant l'une d'elles est gardé")
+    folder: Text | None = Field(None, max_length=300, description="Dossier du corpus, par exemple « faq »")
 
 
 class Passage(BaseModel):
@@ -107,8 +126,8 @@ class AskFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: list[DocumentType] = Field(default_factory=list)
-    tag: list[str] = Field(default_factory=list, max_length=20)
-    folder: str | None = Field(None, max_length=300)
+    tag: list[Text] = Field(default_factory=list, max_length=20)
+    folder: Text | None = Field(None, max_length=300)
 
 
 class AskRequest(BaseModel):
@@ -172,9 +191,9 @@ class FeedbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={
         "examples": [{"answer_id": "9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f", "useful": False, "comment": "La date n'est pas la bonne."}]})
 
-    answer_id: str = Field(..., min_length=1, max_length=64)
+    answer_id: Text = Field(..., min_length=1, max_length=64)
     useful: bool
-    comment: str | None = Field(None, max_length=1000)
+    comment: Text | None = Field(None, max_length=1000)
 
 
 class FeedbackResponse(BaseModel):

@@ -180,23 +180,26 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _BodyTooLarge
+                    raise BodyTooLarge(self.max_bytes)
             return message
 
         try:
             await self.app(scope, limited_receive, send)
-        except _BodyTooLarge:
+        except BodyTooLarge:
             await self._reject(send)
 
     async def _reject(self, send) -> None:
         import json
 
-        body = json.dumps({"detail": f"Requête trop volumineuse : {self.max_bytes // 1024} Kio au plus.", "errors": []},
-                          ensure_ascii=False).encode()
+        body = json.dumps({"detail": BodyTooLarge(self.max_bytes).detail, "errors": []}, ensure_ascii=False).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
 
 
-class _BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """Raised while a body streams in (chunked, no Content-Length): FastAPI passes HTTP errors through unchanged
+    when it reads the body, so the client gets this 413 rather than a parsing error."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"Requête trop volumineuse : {max_bytes // 1024} Kio au plus.")

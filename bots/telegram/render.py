@@ -20,12 +20,19 @@ def absolute(url: str, api_url: str) -> str:
 
 
 def link(url: str, label: str, api_url: str) -> str:
-    return f'<a href="{html.escape(absolute(url, api_url), quote=True)}">{label}</a>'
+    """``label`` (already HTML) linked to ``url``; an address other than http(s) — a ``javascript:`` a corpus
+    file could declare — leaves the label as plain text."""
+    target = absolute(url, api_url)
+    if not target.lower().startswith(("http://", "https://")):
+        return label
+    return f'<a href="{html.escape(target, quote=True)}">{label}</a>'
 
 
 def snippet_html(snippet: str) -> str:
-    """Server snippets are escaped HTML with <mark> highlights; Telegram knows <b>, not <mark>."""
-    return snippet.replace("<mark>", "<b>").replace("</mark>", "</b>")
+    """Server snippets are escaped text with <mark> highlights; Telegram knows <b>, not <mark>. Only the mark
+    tags become markup: everything else is escaped again, whatever the server sent."""
+    return "".join("<b>" if part == "<mark>" else "</b>" if part == "</mark>" else html.escape(html.unescape(part), quote=False)
+                   for part in re.split(r"(</?mark>)", snippet))
 
 
 def render_answer(answer: dict, api_url: str) -> str:

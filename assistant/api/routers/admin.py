@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query
 
 from ...service import Eclaireur
 from ..dependencies import get_service
@@ -29,9 +29,11 @@ def stats(days: int = Query(30, ge=1, le=3650), service: Eclaireur = Depends(get
 
 @router.post("/reindex", response_model=ReindexStatus, status_code=202, responses=error_responses(409),
              summary="Reconstruire l'index en arrière-plan")
-def start_reindex(response: Response, service: Eclaireur = Depends(get_service)) -> ReindexStatus:
+def start_reindex(service: Eclaireur = Depends(get_service)) -> ReindexStatus:
     if not service.reindex.start():
-        response.status_code = 409
+        state = service.reindex.state
+        raise HTTPException(409, f"Une reconstruction est déjà en cours (démarrée le {state.started_at}, {state.files_done}/"
+                                 f"{state.files_total} fichiers) : suivez son avancement avec GET /admin/reindex.")
     return ReindexStatus(**asdict(service.reindex.state))
 
 

@@ -8,6 +8,7 @@ from ...answers import Answer
 from ...retrieval import SearchFilters
 from ...service import AskResult, Eclaireur
 from ..dependencies import get_service
+from ..document_page import document_url
 from ..errors import PROTECTED, error_responses
 from ..schemas import AskRequest, AskResponse, CitationOut, RelatedDocument
 from ..security import require
@@ -39,10 +40,10 @@ def forget(conversation_id: str, service: Eclaireur = Depends(get_service)) -> R
 def to_response(result: AskResult) -> AskResponse:
     answer: Answer = result.answer
     citations = [CitationOut(number=c.number, title=c.chunk.title, heading_path=" > ".join(c.chunk.heading_path),
-                             url=c.chunk.url or f"/documents/{c.chunk.document_id}", document_id=c.chunk.document_id,
+                             url=document_url(c.chunk.url, c.chunk.document_id), document_id=c.chunk.document_id,
                              chunk_id=c.chunk.chunk_id, page=c.chunk.page, quote=c.quote) for c in answer.citations]
     related = [RelatedDocument(document_id=r.best.chunk.document_id, title=r.best.chunk.title, type=r.best.chunk.type,
-                               url=r.best.chunk.url or f"/documents/{r.best.chunk.document_id}",
+                               url=document_url(r.best.chunk.url, r.best.chunk.document_id),
                                heading_path=" > ".join(r.best.chunk.heading_path), score=round(r.score, 6))
                for r in answer.related]
     return AskResponse(answer=answer.text, status=answer.status, confidence=answer.confidence, method=answer.method,

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from ...service import Eclaireur
 from ..dependencies import get_service
-from ..document_page import render_document_page
+from ..document_page import document_url, render_document_page
 from ..errors import PROTECTED, error_responses
 from ..schemas import DocumentResponse
 from ..security import require
@@ -29,7 +29,7 @@ def get_document(document_id: str, request: Request, service: Eclaireur = Depend
         return HTMLResponse(render_document_page(document))
     return DocumentResponse(
         document_id=document.document_id, title=document.title, type=document.type, tags=list(document.tags),
-        url=document.url or f"/documents/{document.document_id}", folder=document.folder,
+        url=document_url(document.url, document.document_id), folder=document.folder,
         metadata=document.metadata, text=document.text, chunks=document.chunk_count,
     )
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from ...retrieval import SearchFilters, SearchOutcome
 from ...service import Eclaireur
 from ..dependencies import get_service
+from ..document_page import document_url
 from ..errors import PROTECTED, error_responses
 from ..schemas import Passage, SearchRequest, SearchResponse, SearchResult
 from ..security import require
@@ -41,7 +42,7 @@ def to_response(outcome: SearchOutcome) -> SearchResponse:
                             score=round(h.score, 6), page=h.chunk.page) for h in hit.chunk_hits]
         results.append(SearchResult(
             document_id=best.document_id, title=best.title, type=best.type, tags=list(best.tags),
-            url=best.url or f"/documents/{best.document_id}", score=round(hit.score, 6),
+            url=document_url(best.url, best.document_id), score=round(hit.score, 6),
             heading_path=passages[0].heading_path, snippet=hit.best.snippet, chunk_id=best.chunk_id, page=best.page,
             passages=passages,
         ))
