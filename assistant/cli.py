@@ -68,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     gaps.add_argument("--json", action="store_true")
     gaps.set_defaults(handler=run_gaps)
 
-    serve = commands.add_parser("serve", help="servir l'API (construit l'index s'il manque ou est périmé)")
+    serve = commands.add_parser("serve", help="servir l'API (construit l'index s'il manque ; périmé, il est mis à jour en arrière-plan)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.set_defaults(handler=run_serve)
@@ -126,7 +126,8 @@ def format_build_report(report) -> str:
         head = (f"Index construit dans {report.index_path} : {report.files_read} fichier(s) lu(s) sur {report.files_seen}, "
                 f"{report.files_removed} retiré(s), {report.documents} documents, {report.chunks} passages "
                 f"({report.chunks_embedded} encodés à {report.chunks_per_second:.1f} passages/s), "
-                f"index vectoriel « {report.vector_index} », {report.seconds:.1f} s.")
+                f"index vectoriel « {report.vector_index} » ({report.vector_index_bytes / 1e6:.1f} Mo en mémoire, "
+                f"{report.vector_index_seconds:.1f} s de construction), {report.seconds:.1f} s.")
     lines = [head]
     if report.skipped:
         lines.append(f"{len(report.skipped)} fichier(s) ignoré(s) :")

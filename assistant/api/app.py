@@ -19,7 +19,7 @@ from ..settings import Settings
 from .errors import http_error_handler, validation_error_handler
 from .metrics import Metrics, MetricsMiddleware
 from .routers import admin, ask, documents, feedback, health, search, widget
-from .security import BodySizeLimit, KeyRing, RateLimiter
+from .security import BodySizeLimit, KeyRing, NoSniff, RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, service: Eclaireur | None = Non
         if app.state.service is None:
             created = Eclaireur(settings)
             if build_if_needed:
-                created.ensure_index(progress=True)
+                created.open_for_serving(progress=True)
             else:
                 created.reload()
             app.state.service = created
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, service: Eclaireur | None = Non
                            allow_headers=["Content-Type", "Authorization", "X-API-Key", "X-Eclaireur-Channel"],
                            expose_headers=["Retry-After"])
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(NoSniff)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
     app.add_exception_handler(RecordsUnavailable, _records_unavailable)
@@ -72,6 +73,8 @@ def create_app(settings: Settings | None = None, service: Eclaireur | None = Non
         if current is not None:
             app.state.metrics.documents.set(current.documents)
             app.state.metrics.chunks.set(current.chunks)
+            app.state.metrics.encoder_batches.set(app.state.service.encoder.batches)
+            app.state.metrics.encoder_texts.set(app.state.service.encoder.batched_texts)
         return PlainTextResponse(generate_latest(app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from urllib.parse import quote
 
 from index.chunkstore import StoredDocument
 
@@ -26,7 +27,7 @@ def document_url(url: str | None, document_id: str) -> str:
     ``data:``, which a corpus file could declare and a browser or Telegram would follow."""
     if url and (url.lower().startswith(("http://", "https://")) or (url.startswith("/") and not url.startswith("//"))):
         return url
-    return f"/documents/{document_id}"
+    return f"/documents/{quote(document_id, safe='/')}"
 
 
 def render_document_page(document: StoredDocument) -> str:

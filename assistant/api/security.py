@@ -197,6 +197,25 @@ class BodySizeLimit:
         await send({"type": "http.response.body", "body": body})
 
 
+class NoSniff:
+    """ASGI middleware: ``X-Content-Type-Options: nosniff`` on every response, so that a JSON body quoting
+    hostile text is never sniffed and rendered as HTML by a browser."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_header(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-content-type-options", b"nosniff")]
+            return await send(message)
+
+        await self.app(scope, receive, send_with_header)
+
+
 class BodyTooLarge(HTTPException):
     """Raised while a body streams in (chunked, no Content-Length): FastAPI passes HTTP errors through unchanged
     when it reads the body, so the client gets this 413 rather than a parsing error."""

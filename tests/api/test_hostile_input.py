@@ -185,6 +185,18 @@ def test_a_document_id_with_markup_gets_a_json_404_never_html(client):
     assert json.loads(response.text) == body
 
 
+def test_no_response_may_be_sniffed_as_html(client):
+    for response in (client.get("/search", params={"q": "<script>alert(1)</script>"}), client.get("/documents/absent"),
+                     client.post("/ask", content=b"{")):
+        assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_document_links_are_percent_encoded():
+    from assistant.api.document_page import document_url
+
+    assert document_url(None, "guides/fiche été #2.md") == "/documents/guides/fiche%20%C3%A9t%C3%A9%20%232.md"
+
+
 def test_a_hostile_host_header_cannot_inject_into_the_demo_page(client):
     response = client.get("/", headers={"Host": '"><script>window.__pwned=1</script>'})
     assert response.status_code == 200
