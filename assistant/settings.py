@@ -11,8 +11,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.builder import IndexConfig
 from index.chunking import ChunkingConfig
+from index.vectors import IndexChoice, VectorIndexConfig
 
 from .answers import AnswerConfig
+from .encoding import BatchingConfig
 from .generation import LLMConfig
 from .retrieval import RetrievalConfig
 
@@ -32,12 +34,18 @@ class Settings(BaseSettings):
 
     max_chunk_tokens: int = Field(256, ge=32, le=512)
     chunk_overlap_tokens: int = Field(32, ge=0, le=128)
-    exact_search_max: int = Field(200_000, ge=1, description="Au-delà, index HNSW approché")
-    hnsw_ef_search: int = Field(128, ge=16)
+    vector_index: IndexChoice = Field("auto", description="Index vectoriel au-delà de exact_search_max passages : auto "
+                                      "(ivf_sq8), flat (toujours exact), hnsw, hnsw_sq8, ivf_sq8")
+    exact_search_max: int = Field(20_000, ge=1, description="Jusqu'à ce nombre de passages, recherche exacte")
+    hnsw_ef_search: int = Field(128, ge=16, description="Largeur de la recherche HNSW (rappel contre vitesse)")
+    ivf_nprobe: int = Field(64, ge=1, description="Listes IVF parcourues par requête (rappel contre vitesse)")
     verify_index_hashes: bool = Field(True, description="Vérifier au chargement l'empreinte SHA-256 de chaque fichier de "
                                                         "l'index (false : seulement leur taille, pour un index énorme)")
     embedding_batch_size: int = Field(32, ge=1, le=512)
     query_cache_size: int = Field(4096, ge=0, description="Vecteurs de requêtes gardés en mémoire (0 : aucun)")
+    batching: bool = Field(True, description="Encoder ensemble les requêtes simultanées (un seul passage du modèle)")
+    batch_max_size: int = Field(32, ge=1, le=256, description="Textes au plus par lot d'encodage")
+    batch_max_wait_ms: float = Field(2.0, ge=0.0, le=50.0, description="Attente maximale pour compléter un lot")
     sentence_cache_size: int = Field(20_000, ge=0, description="Vecteurs de phrases de réponse gardés en mémoire (0 : aucun)")
 
     default_mode: SearchMode = "hybrid"
@@ -78,6 +86,9 @@ class Settings(BaseSettings):
     def retrieval_config(self) -> RetrievalConfig:
         return RetrievalConfig(fusion=self.fusion, rrf_k=self.rrf_k, dense_weight=self.dense_weight, candidates=self.candidates)
 
+    def batching_config(self) -> BatchingConfig:
+        return BatchingConfig(enabled=self.batching, max_batch=self.batch_max_size, max_wait_ms=self.batch_max_wait_ms)
+
     def answer_config(self) -> AnswerConfig:
         return AnswerConfig(min_confidence=self.min_confidence, faq_match=self.faq_match,
                             sentence_cache_size=self.sentence_cache_size)
@@ -89,7 +100,11 @@ class Settings(BaseSettings):
 
     def index_config(self) -> IndexConfig:
         return IndexConfig(model_path=self.model_path, chunking=self.chunking,
-                           exact_search_max=self.exact_search_max, batch_size=self.embedding_batch_size)
+                           vectors=self.vector_index_config(), batch_size=self.embedding_batch_size)
+
+    def vector_index_config(self) -> VectorIndexConfig:
+        return VectorIndexConfig(kind=self.vector_index, exact_max=self.exact_search_max, ef_search=self.hnsw_ef_search,
+                                 nprobe=self.ivf_nprobe)
 
 
 @lru_cache

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import itertools
 import logging
 import os
 import shutil
@@ -30,7 +31,7 @@ from .embedding import Embedder, model_fingerprint
 from .lexical import BM25Index
 from .manifest import FORMAT_VERSION, INGESTION_VERSION, FileRecord, Manifest, ManifestError
 from .sources import SourceEntry
-from .vectors import FaissStore
+from .vectors import FaissStore, VectorIndexConfig
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class IndexConfig:
 
     model_path: Path
     chunking: ChunkingConfig = ChunkingConfig()
-    exact_search_max: int = 200_000
+    vectors: VectorIndexConfig = VectorIndexConfig()
     batch_size: int = 32
 
 
@@ -71,6 +72,8 @@ class BuildReport:
     seconds: float = 0.0
     embedding_seconds: float = 0.0
     vector_index: str = ""
+    vector_index_seconds: float = 0.0  # adding, removing, training, rebuilding (not encoding)
+    vector_index_bytes: int = 0
 
     @property
     def chunks_per_second(self) -> float:
@@ -153,6 +156,8 @@ def is_up_to_date(source: DocumentSource, index_dir: Path, config: IndexConfig) 
     manifest = read_current_manifest(index_dir)
     if manifest is None or not _compatible(manifest, config):
         return False
+    if not config.vectors.accepts(manifest.vector_index.get("type", ""), manifest.chunks):
+        return False
     hashes = {entry.id: entry.sha256 for entry in source.scan()}
     return hashes == {path: record.sha256 for path, record in manifest.files.items()}
 
@@ -186,11 +191,13 @@ def build_index(source: DocumentSource, index_dir: Path, config: IndexConfig,
         old_files = previous.files if previous else {}
         changed = [e for e in entries.values() if e.id not in old_files or old_files[e.id].sha256 != e.sha256]
         removed = [path for path in old_files if path not in entries]
-        report = BuildReport(index_path=str(index_dir), up_to_date=not changed and not removed and previous is not None,
+        report = BuildReport(index_path=str(index_dir), up_to_date=not changed and not removed and previous is not None
+                             and config.vectors.accepts(previous.vector_index.get("type", ""), previous.chunks),
                              files_seen=len(entries), files_removed=len(removed))
         if report.up_to_date:
             report.skipped, report.documents, report.chunks = previous.skipped, previous.documents, previous.chunks
             report.vector_index = previous.vector_index.get("type", "")
+            report.vector_index_bytes = previous.vector_index.get("bytes", 0)
             report.seconds = time.perf_counter() - started
             return report
 
@@ -201,10 +208,10 @@ def build_index(source: DocumentSource, index_dir: Path, config: IndexConfig,
         live = current_build(index_dir)  # kept after the swap: servers still using it keep working
         if previous is not None:
             store = ChunkStore(live, read_only=True).copy_to(workdir)
-            vectors = FaissStore.load(live, exact_max=config.exact_search_max)
+            vectors = FaissStore.load(live, config.vectors)
         else:
             store = ChunkStore(workdir)
-            vectors = FaissStore(embedder.dimension, exact_max=config.exact_search_max)
+            vectors = FaissStore(embedder.dimension, config.vectors)
 
         files = {path: record for path, record in old_files.items() if path in entries}
         stale = [e.id for e in changed if e.id in old_files] + removed
@@ -253,18 +260,22 @@ def build_index(source: DocumentSource, index_dir: Path, config: IndexConfig,
                 flush()
         flush()
 
-        stored = list(store.iter_chunks())
-        BM25Index.build([c.vector_id for c in stored], [c.embedding_text for c in stored]).save(workdir)
+        # Streamed from the chunk store: the corpus's text is never held in memory at once.
+        for_ids, for_texts = itertools.tee(store.iter_chunks())
+        BM25Index.build((c.vector_id for c in for_ids), (c.embedding_text for c in for_texts)).save(workdir)
+        vectors.fit()  # the index type the collection's new size calls for
         vectors.save(workdir)
         report.documents, report.chunks = store.counts()
         store.close()
-        report.vector_index = vectors.kind
+        report.vector_index, report.vector_index_seconds = vectors.kind, vectors.build_seconds
+        report.vector_index_bytes = vectors.memory_bytes()
         report.skipped = {path: r.skipped for path, r in files.items() if r.skipped}
         report.seconds = time.perf_counter() - started
         Manifest(
             model_name=embedder.name, model_path=str(config.model_path), model_fingerprint=embedder.fingerprint,
             dimension=embedder.dimension, chunking=asdict(config.chunking),
-            vector_index={"type": vectors.kind, "vectors": len(vectors), "exact_search_max": config.exact_search_max},
+            vector_index=vectors.describe() | {"exact_search_max": config.vectors.exact_max, "bytes": report.vector_index_bytes,
+                                               "build_seconds": round(report.vector_index_seconds, 2)},
             files=files, built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             build_seconds=round(report.seconds, 2), versions=_versions(),
             documents=report.documents, chunks=report.chunks,

@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from array import array
+from collections import Counter
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -87,36 +90,48 @@ class BM25Index:
         return len(self.ids)
 
     @classmethod
-    def build(cls, ids: list[int] | np.ndarray, texts: list[str], k1: float = 1.2, b: float = 0.75) -> BM25Index:
+    def build(cls, ids: Iterable[int], texts: Iterable[str], k1: float = 1.2, b: float = 0.75) -> BM25Index:
+        """Index ``texts`` under ``ids``; both may be generators, read once, in step.
+
+        Term counts go to compact typed buffers (a few bytes per distinct term of a text), not Python
+        lists, so a million chunks build in a few GiB at most.
+        """
         vocabulary: dict[str, int] = {}
-        rows, cols, counts, lengths = [], [], [], []
-        for row, text in enumerate(texts):
-            terms = analyze(text)
-            lengths.append(len(terms))
-            tf: dict[int, int] = {}
-            for term in terms:
-                col = vocabulary.setdefault(term, len(vocabulary))
-                tf[col] = tf.get(col, 0) + 1
-            rows += [row] * len(tf)
-            cols += list(tf)
-            counts += list(tf.values())
-        n_docs = len(texts)
-        tf_matrix = sparse.csr_matrix((np.array(counts, dtype=np.float32), (rows, cols)), shape=(n_docs, len(vocabulary)))
-        df = np.bincount(np.array(cols, dtype=np.int64), minlength=len(vocabulary)).astype(np.float32)
+        columns, counts, distinct, lengths, id_buffer = array("i"), array("I"), array("I"), array("I"), array("q")
+        for id_, text in zip(ids, texts, strict=True):
+            tf = Counter(analyze(text))
+            id_buffer.append(id_)
+            lengths.append(tf.total())
+            distinct.append(len(tf))
+            columns.extend(vocabulary.setdefault(term, len(vocabulary)) for term in tf)
+            counts.extend(tf.values())
+        n_docs, cols = len(id_buffer), np.frombuffer(columns, dtype=np.int32)
+        tf_data = np.frombuffer(counts, dtype=np.uint32).astype(np.float32)
+        df = np.bincount(cols, minlength=len(vocabulary)).astype(np.float32)
         idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
-        lengths_arr = np.array(lengths, dtype=np.float32)
+        lengths_arr = np.frombuffer(lengths, dtype=np.uint32).astype(np.float32)
         norm = k1 * (1 - b + b * lengths_arr / max(float(lengths_arr.mean()) if n_docs else 1.0, 1e-9))
-        tf_matrix = tf_matrix.tocoo()
-        data = tf_matrix.data * (k1 + 1) / (tf_matrix.data + norm[tf_matrix.row]) * idf[tf_matrix.col]
-        weights = sparse.csc_matrix((data.astype(np.float32), (tf_matrix.row, tf_matrix.col)), shape=tf_matrix.shape)
-        return cls(weights, vocabulary, np.asarray(ids, dtype=np.int64))
+        rows = np.repeat(np.arange(n_docs, dtype=np.int32), np.frombuffer(distinct, dtype=np.uint32))
+        data = (tf_data * (k1 + 1) / (tf_data + norm[rows]) * idf[cols]).astype(np.float32)
+        del rows, tf_data
+        indptr = np.concatenate([[0], np.cumsum(np.frombuffer(distinct, dtype=np.uint32), dtype=np.int64)])
+        weights = sparse.csr_matrix((data, cols, indptr), shape=(n_docs, len(vocabulary))).tocsc()
+        weights.sort_indices()
+        return cls(weights, vocabulary, np.frombuffer(id_buffer, dtype=np.int64).copy())
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every indexed chunk for ``query`` (zeros when no term matches)."""
-        columns = sorted({self.vocabulary[t] for t in analyze(query) if t in self.vocabulary})
-        if not columns:
-            return np.zeros(len(self.ids), dtype=np.float32)
-        return np.asarray(self.weights[:, columns].sum(axis=1)).ravel()
+        scores = np.zeros(len(self.ids), dtype=np.float32)
+        indptr, rows, data = self.weights.indptr, self.weights.indices, self.weights.data
+        for column in sorted({self.vocabulary[t] for t in analyze(query) if t in self.vocabulary}):
+            start, end = indptr[column], indptr[column + 1]
+            scores[rows[start:end]] += data[start:end]  # rows are distinct within a column: no lost update
+        return scores
+
+    def memory_bytes(self) -> int:
+        """RAM held by the weights, ids and idf arrays (the vocabulary dict not counted)."""
+        arrays = (self.weights.data, self.weights.indices, self.weights.indptr, self.ids, self._idf)
+        return int(sum(a.nbytes for a in arrays))
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` (scores, ids) with a positive score; ``allowed`` restricts to those ids."""

@@ -12,7 +12,7 @@ from .builder import BUILDS, PARTIAL_PREFIX, current_build
 from .chunkstore import ChunkStore
 from .lexical import BM25Index
 from .manifest import DamagedIndexFile, Manifest, ManifestError
-from .vectors import FaissStore
+from .vectors import FaissStore, VectorIndexConfig
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,8 @@ class IndexSnapshot:
         return [self.document_ids[code] for code in self.document_codes[positions]]
 
     @classmethod
-    def open(cls, index_dir: Path, model_fingerprint: str | None = None, ef_search: int = 128,
+    def open(cls, index_dir: Path, model_fingerprint: str | None = None,
+             search: VectorIndexConfig = VectorIndexConfig(),
              verify_hashes: bool = True) -> IndexSnapshot:
         """Load the live build of ``index_dir``; refuse it if ``model_fingerprint`` differs from its model's.
 
@@ -60,11 +61,11 @@ class IndexSnapshot:
         if live is None:
             raise IndexNotFound(f"Aucun index dans {index_dir} : lancez « eclaireur index » pour le construire.")
         try:
-            return cls._open_build(live, model_fingerprint, ef_search, verify_hashes)
+            return cls._open_build(live, model_fingerprint, search, verify_hashes)
         except CorruptIndex as damage:
             for build in _previous_builds(index_dir, live):
                 try:
-                    snapshot = cls._open_build(build, model_fingerprint, ef_search, verify_hashes)
+                    snapshot = cls._open_build(build, model_fingerprint, search, verify_hashes)
                 except (CorruptIndex, ModelMismatchError) as error:
                     logger.warning("Index de secours %s inutilisable lui aussi : %s", build.name, error)
                     continue
@@ -77,7 +78,8 @@ class IndexSnapshot:
                                "pour reconstruire l'index.") from damage
 
     @classmethod
-    def _open_build(cls, build: Path, model_fingerprint: str | None, ef_search: int, verify_hashes: bool) -> IndexSnapshot:
+    def _open_build(cls, build: Path, model_fingerprint: str | None, search: VectorIndexConfig,
+                    verify_hashes: bool) -> IndexSnapshot:
         try:
             manifest = Manifest.load(build)
         except ManifestError as error:
@@ -96,7 +98,7 @@ class IndexSnapshot:
             manifest.verify_files(build, hashes=verify_hashes)
         except DamagedIndexFile as error:
             raise CorruptIndex(str(error)) from error
-        vectors = _load(build / FaissStore.FILE, lambda: FaissStore.load(build, ef_search=ef_search))
+        vectors = _load(build / FaissStore.FILE, lambda: FaissStore.load(build, search))
         lexical = _load(build / BM25Index.FILES[0], lambda: BM25Index.load(build))
         chunks = _load(build / ChunkStore.FILE, lambda: ChunkStore(build, read_only=True))
         _load(build / ChunkStore.FILE, chunks.counts)

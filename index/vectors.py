@@ -1,17 +1,27 @@
 """The vector store interface and its FAISS implementation.
 
-Vectors are L2-normalised, so inner product is cosine similarity. Small collections use exact search
-(``IndexFlatIP``); above ``exact_max`` vectors an HNSW graph keeps queries fast. Ids are int64 and
-stable across incremental builds.
+Vectors are L2-normalised, so inner product is cosine similarity. The index type follows the collection
+size: exact search (``IndexFlatIP``) up to ``exact_max`` vectors, then an approximate index — by default
+IVF over 8-bit scalar-quantized vectors (a quarter of the memory, removals in place), or HNSW on request.
+Ids are int64 and stable across incremental builds.
 """
 
 from __future__ import annotations
 
+import math
+import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import faiss
 import numpy as np
+
+IndexKind = Literal["flat", "hnsw", "hnsw_sq8", "ivf_sq8"]
+IndexChoice = Literal["auto", "flat", "hnsw", "hnsw_sq8", "ivf_sq8"]
+AUTO_APPROXIMATE: IndexKind = "ivf_sq8"  # benchmarks/scale.py: the only type meeting the 1M targets with cheap removals
+TRAINING_PER_LIST = 64  # IVF k-means sample: vectors per list (FAISS wants at least 39)
+FEW_QUERIES = 20  # below this, one OpenMP thread: on 2 shared cores, thread hand-offs cost more than the search
 
 
 class VectorStore(Protocol):
@@ -26,26 +36,81 @@ class VectorStore(Protocol):
     def save(self, path: Path) -> None: ...
 
 
+@dataclass(frozen=True)
+class VectorIndexConfig:
+    """Which FAISS index a collection gets for its size, with its build and query parameters."""
+
+    kind: IndexChoice = "auto"  # the index used above ``exact_max`` vectors; "flat": always exact
+    exact_max: int = 20_000  # exact search up to here: p50 0.3 ms at 10k, 8.5 ms at 100k (benchmarks/scale.py)
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 80
+    ef_search: int = 128
+    nprobe: int = 64  # recall@10 >= 0.95 at 100k and 1M (benchmarks/scale.py)
+    ivf_lists_per_sqrt: float = 4.0  # IVF lists = this × √size
+
+    def kind_for(self, size: int) -> IndexKind:
+        """The index type a collection of ``size`` vectors should get."""
+        if self.kind == "flat" or size <= self.exact_max:
+            return "flat"
+        return AUTO_APPROXIMATE if self.kind == "auto" else self.kind
+
+    def accepts(self, kind: str, size: int) -> bool:
+        """Whether an index of ``kind`` still suits ``size`` vectors; an approximate one is kept down to half
+        the threshold, so removals around it do not rebuild back and forth."""
+        return kind == self.kind_for(size) or (kind == self.kind_for(self.exact_max + 1) and size > self.exact_max // 2)
+
+    def ivf_lists(self, size: int) -> int:
+        """IVF lists for ``size`` vectors: ``ivf_lists_per_sqrt`` × √size, each with enough vectors to train."""
+        return max(1, min(round(self.ivf_lists_per_sqrt * math.sqrt(size)), size // TRAINING_PER_LIST))
+
+
 class FaissStore:
-    """ID-mapped FAISS index; exact below ``exact_max`` vectors, HNSW above."""
+    """A FAISS index whose type follows the collection size (see ``VectorIndexConfig``).
+
+    ``add`` and ``remove`` work in place on every type (HNSW graphs are rebuilt on removal); ``fit``
+    switches to the type the current size calls for, and retrains IVF lists when the size changed 4×.
+    """
 
     FILE = "vectors.faiss"
 
-    def __init__(self, dimension: int, exact_max: int = 200_000, hnsw_m: int = 32, ef_search: int = 128,
+    def __init__(self, dimension: int, config: VectorIndexConfig = VectorIndexConfig(),
                  index: faiss.Index | None = None) -> None:
         self.dimension = dimension
-        self.exact_max = exact_max
-        self.hnsw_m = hnsw_m
-        self.ef_search = ef_search
+        self.config = config
         self.index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        self.build_seconds = 0.0  # time spent adding, removing and rebuilding since this store was opened
+        self._apply_query_params()
 
     def __len__(self) -> int:
         return int(self.index.ntotal)
 
     @property
-    def kind(self) -> str:
-        inner = faiss.downcast_index(self.index.index)
+    def kind(self) -> IndexKind:
+        index = faiss.downcast_index(self.index)
+        if isinstance(index, faiss.IndexIVFScalarQuantizer):
+            return "ivf_sq8"
+        inner = faiss.downcast_index(index.index)
+        if isinstance(inner, faiss.IndexHNSWSQ):
+            return "hnsw_sq8"
         return "hnsw" if isinstance(inner, faiss.IndexHNSW) else "flat"
+
+    @property
+    def _ivf(self) -> faiss.IndexIVFScalarQuantizer | None:
+        index = faiss.downcast_index(self.index)
+        return index if isinstance(index, faiss.IndexIVF) else None
+
+    def describe(self) -> dict:
+        """Type and shape of the index, for the manifest."""
+        ivf, shape = self._ivf, {}
+        if ivf is not None:
+            shape = {"lists": int(ivf.nlist)}
+        elif self.kind != "flat":
+            shape = {"hnsw_m": int(faiss.downcast_index(self.index.index).hnsw.nb_neighbors(1))}
+        return {"type": self.kind, "vectors": len(self)} | shape
+
+    def memory_bytes(self) -> int:
+        """Size of the index in RAM, as its serialized size (vectors or codes, graph, ids)."""
+        return int(faiss.serialize_index(self.index).nbytes)
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         if len(ids) == 0:
@@ -53,53 +118,105 @@ class FaissStore:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.shape[1] != self.dimension:
             raise ValueError(f"dimension {vectors.shape[1]} reçue, {self.dimension} attendue")
+        started = time.perf_counter()
         self.index.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
-        if self.kind == "flat" and len(self) > self.exact_max:
-            self._rebuild(hnsw=True)
+        self.build_seconds += time.perf_counter() - started
 
     def remove(self, ids: np.ndarray) -> None:
         if len(ids) == 0:
             return
-        if self.kind == "flat":
-            self.index.remove_ids(np.asarray(ids, dtype=np.int64))
-        else:  # HNSW graphs cannot drop nodes: rebuild from the vectors that stay
-            self._rebuild(hnsw=True, drop=set(int(i) for i in ids))
-
-    def _rebuild(self, hnsw: bool, drop: set[int] = frozenset()) -> None:
-        all_ids = faiss.vector_to_array(self.index.id_map).astype(np.int64)
-        keep = np.array([i for i in all_ids if int(i) not in drop], dtype=np.int64)
-        vectors = np.vstack([self.index.reconstruct(int(i)) for i in keep]) if len(keep) else np.zeros((0, self.dimension), np.float32)
-        if hnsw and len(keep) > self.exact_max:
-            inner = faiss.IndexHNSWFlat(self.dimension, self.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-            inner.hnsw.efConstruction = 80
+        started = time.perf_counter()
+        ids = np.asarray(ids, dtype=np.int64)
+        if self.kind.startswith("hnsw"):  # HNSW graphs cannot drop nodes: rebuild from the vectors that stay
+            kept_ids, vectors = self.contents()
+            keep = ~np.isin(kept_ids, ids)
+            self._rebuild(self.kind, kept_ids[keep], vectors[keep])
         else:
-            inner = faiss.IndexFlatIP(self.dimension)
-        self.index = faiss.IndexIDMap2(inner)
-        if len(keep):
-            self.index.add_with_ids(vectors, keep)
+            self.index.remove_ids(faiss.IDSelectorBatch(ids))
+        self.build_seconds += time.perf_counter() - started
+
+    def fit(self) -> None:
+        """Rebuild into the type the configuration wants for the current size, when it differs."""
+        size, ivf = len(self), self._ivf
+        kind = self.kind if self.config.accepts(self.kind, size) else self.config.kind_for(size)
+        retrain = ivf is not None and not 0.5 < self.config.ivf_lists(size) / ivf.nlist < 2
+        if kind == self.kind and not retrain:
+            return
+        started = time.perf_counter()
+        self._rebuild(kind, *self.contents())
+        self.build_seconds += time.perf_counter() - started
+
+    def contents(self) -> tuple[np.ndarray, np.ndarray]:
+        """All (ids, vectors); quantized indexes give back their decoded vectors."""
+        ivf = self._ivf
+        if ivf is None:
+            ids = faiss.vector_to_array(self.index.id_map).astype(np.int64)
+            return ids, self.index.index.reconstruct_n(0, len(ids))
+        lists = ivf.invlists
+        ids = np.concatenate([faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
+                              for i in range(ivf.nlist) if lists.list_size(i)] + [np.zeros(0, np.int64)])
+        ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # id -> position, only while reading back
+        vectors = ivf.reconstruct_batch(ids) if len(ids) else np.zeros((0, self.dimension), np.float32)
+        ivf.set_direct_map_type(faiss.DirectMap.NoMap)
+        return ids, vectors
+
+    def _rebuild(self, kind: IndexKind, ids: np.ndarray, vectors: np.ndarray) -> None:
+        self.index = self._empty(kind, len(ids))
+        if kind in ("ivf_sq8", "hnsw_sq8"):  # k-means lists / 8-bit ranges, learnt on a sample
+            sample_size = TRAINING_PER_LIST * (self.index.nlist if kind == "ivf_sq8" else 1024)
+            sample = np.random.default_rng(0).choice(len(ids), min(len(ids), sample_size), replace=False)
+            self.index.train(vectors[np.sort(sample)])
+        self._apply_query_params()
+        if len(ids):
+            self.index.add_with_ids(vectors, ids)
+
+    def _empty(self, kind: IndexKind, size: int) -> faiss.Index:
+        d, config = self.dimension, self.config
+        if kind == "ivf_sq8":  # ids stored in the lists, so removals work in place
+            return faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(d), d, config.ivf_lists(size), faiss.ScalarQuantizer.QT_8bit,
+                                                 faiss.METRIC_INNER_PRODUCT)
+        if kind == "hnsw":
+            inner = faiss.IndexHNSWFlat(d, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        elif kind == "hnsw_sq8":
+            inner = faiss.IndexHNSWSQ(d, faiss.ScalarQuantizer.QT_8bit, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        else:
+            inner = faiss.IndexFlatIP(d)
+        if kind != "flat":
+            inner.hnsw.efConstruction = config.hnsw_ef_construction
+        return faiss.IndexIDMap2(inner)
+
+    def _apply_query_params(self) -> None:
+        """Query-time settings (IVF lists probed, HNSW search breadth) come from the configuration."""
+        if self._ivf is not None:
+            self._ivf.nprobe = self.config.nprobe
+        elif self.kind != "flat":
+            faiss.downcast_index(self.index.index).hnsw.efSearch = self.config.ef_search
+
+    def _search_params(self, selector: faiss.IDSelector | None) -> faiss.SearchParameters | None:
+        if self._ivf is not None:
+            return faiss.SearchParametersIVF(sel=selector, nprobe=self.config.nprobe)
+        if self.kind != "flat":
+            return faiss.SearchParametersHNSW(sel=selector, efSearch=self.config.ef_search)
+        return faiss.SearchParameters(sel=selector) if selector is not None else None
 
     def search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Top-``k`` (scores, ids) per query; ``allowed`` restricts the search to those ids (filters)."""
+        """Top-``k`` (scores, ids) per query, id -1 past the last hit; ``allowed`` restricts the search to those ids."""
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
-        k = max(1, min(k, len(self)))
         if len(self) == 0:
             return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
-        params = None
-        if allowed is not None:
-            selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
-            if self.kind == "hnsw":
-                params = faiss.SearchParametersHNSW(sel=selector, efSearch=self.ef_search)
-            else:
-                params = faiss.SearchParameters(sel=selector)
-        elif self.kind == "hnsw":
-            params = faiss.SearchParametersHNSW(efSearch=self.ef_search)
-        scores, ids = self.index.search(queries, k, params=params)
-        return scores, ids
+        selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64)) if allowed is not None else None
+        threads = faiss.omp_get_max_threads()  # a per-thread OpenMP setting: other threads keep theirs
+        if len(queries) < FEW_QUERIES:
+            faiss.omp_set_num_threads(1)
+        try:
+            return self.index.search(queries, max(1, min(k, len(self))), params=self._search_params(selector))
+        finally:
+            faiss.omp_set_num_threads(threads)
 
     def save(self, directory: Path) -> None:
         faiss.write_index(self.index, str(Path(directory) / self.FILE))
 
     @classmethod
-    def load(cls, directory: Path, exact_max: int = 200_000, ef_search: int = 128) -> FaissStore:
+    def load(cls, directory: Path, config: VectorIndexConfig = VectorIndexConfig()) -> FaissStore:
         index = faiss.read_index(str(Path(directory) / cls.FILE))
-        return cls(index.d, exact_max=exact_max, ef_search=ef_search, index=index)
+        return cls(index.d, config, index=index)

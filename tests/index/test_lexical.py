@@ -140,3 +140,34 @@ def test_save_and_load_round_trip_gives_identical_scores(index, tmp_path):
         assert np.array_equal(loaded.scores(query), index.scores(query))
         original, reloaded = index.search(query, k=3), loaded.search(query, k=3)
         assert np.array_equal(original[0], reloaded[0]) and np.array_equal(original[1], reloaded[1])
+
+
+def test_weights_are_okapi_bm25(index):
+    """Each stored weight is idf × tf·(k1 + 1) / (tf + k1·(1 − b + b·length / mean length)), k1 = 1.2, b = 0.75."""
+    terms = [analyze(text) for text in TEXTS.values()]
+    mean_length = np.mean([len(t) for t in terms])
+    for term, column in index.vocabulary.items():
+        df = sum(term in t for t in terms)
+        idf = np.log1p((len(terms) - df + 0.5) / (df + 0.5))
+        for row, doc_terms in enumerate(terms):
+            tf = doc_terms.count(term)
+            expected = idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * len(doc_terms) / mean_length)) if tf else 0.0
+            assert index.weights[row, column] == pytest.approx(expected, rel=1e-5)
+
+
+def test_streaming_build_from_generators_equals_list_build(index):
+    streamed = BM25Index.build((i for i in TEXTS), (text for text in TEXTS.values()))
+    assert streamed.vocabulary == index.vocabulary and np.array_equal(streamed.ids, index.ids)
+    assert np.array_equal(streamed.weights.toarray(), index.weights.toarray())
+    for query in ["expérimentation collectivités", "données publiques"]:
+        assert np.array_equal(streamed.scores(query), index.scores(query))
+
+
+def test_ids_and_texts_must_have_the_same_length():
+    with pytest.raises(ValueError):
+        BM25Index.build([1, 2], ["un texte"])
+
+
+def test_empty_index_scores_nothing():
+    empty = BM25Index.build([], [])
+    assert len(empty) == 0 and len(empty.search("innovation", k=5)[1]) == 0
