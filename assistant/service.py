@@ -12,10 +12,11 @@ from datetime import UTC, datetime, timedelta
 from index.builder import BuildReport, build_index, is_up_to_date
 from index.chunkstore import StoredDocument
 from index.embedding import Embedder
-from index.snapshot import IndexSnapshot
+from index.snapshot import CorruptIndex, IndexNotFound, IndexSnapshot, ModelMismatchError
 from index.sources import CorpusFolder
 
 from .answers import Answer, AnswerComposer, Citation
+from .encoding import SharedEncoder
 from .followups import retrieval_query
 from .generation import GenerationError, LLMClient
 from .records import Gap, Records, RecordsUnavailable, group_similar
@@ -57,11 +58,11 @@ class Eclaireur:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.embedder = embedder or Embedder(settings.model_path, batch_size=settings.embedding_batch_size,
-                                            query_cache_size=settings.query_cache_size)
+        self.embedder = embedder or Embedder(settings.model_path, batch_size=settings.embedding_batch_size)
+        self.encoder = SharedEncoder(self.embedder, settings.query_cache_size, settings.batching_config())
         self._lock = threading.Lock()
         self._retriever: Retriever | None = None
-        self.composer = AnswerComposer(self.embedder, settings.answer_config())
+        self.composer = AnswerComposer(self.encoder, settings.answer_config())
         self.records = Records(settings.records_path, timedelta(hours=settings.conversation_ttl_hours),
                                settings.record_question_text, busy_timeout=settings.records_busy_timeout_seconds)
         self.reindex = ReindexJob(self.build)
@@ -83,11 +84,26 @@ class Eclaireur:
         logger.info("Index absent ou périmé : construction depuis %s", self.settings.corpus_dir)
         return self.build(progress=progress)
 
+    def open_for_serving(self, progress: bool = False) -> BuildReport | None:
+        """Serve at once from the last complete index and bring it up to date in the background; build before
+        serving only when no usable index exists (none yet, another model, damaged beyond fallback)."""
+        if is_up_to_date(CorpusFolder(self.settings.corpus_dir), self.settings.index_dir, self.settings.index_config()):
+            self.reload()
+            return None
+        try:
+            self.reload()
+        except (IndexNotFound, ModelMismatchError, CorruptIndex) as reason:
+            logger.info("Pas d'index utilisable (%s) : construction avant de servir", reason)
+            return self.build(progress=progress)
+        logger.info("Index périmé : l'index complet précédent reste en service pendant sa mise à jour en arrière-plan")
+        self.reindex.start()
+        return None
+
     def reload(self) -> None:
-        snapshot = IndexSnapshot.open(self.settings.index_dir, self.embedder.fingerprint, self.settings.hnsw_ef_search,
+        snapshot = IndexSnapshot.open(self.settings.index_dir, self.embedder.fingerprint, self.settings.vector_index_config(),
                                       verify_hashes=self.settings.verify_index_hashes)
         with self._lock:
-            previous, self._retriever = self._retriever, Retriever(snapshot, self.embedder, self.settings.retrieval_config())
+            previous, self._retriever = self._retriever, Retriever(snapshot, self.encoder, self.settings.retrieval_config())
         if previous is not None and previous.snapshot.path != snapshot.path:
             logger.info("Nouvel index en service : %s", snapshot.path.name)
 
@@ -159,7 +175,7 @@ class Eclaireur:
 
     def gaps(self, days: int = 90) -> list[Gap]:
         questions = self.records.gap_questions(datetime.now(UTC) - timedelta(days=days))
-        return group_similar(questions, self.embedder.encode_queries)
+        return group_similar(questions, self.encoder.encode_queries)
 
     def stats(self, days: int = 30) -> dict:
         return self.records.stats(datetime.now(UTC) - timedelta(days=days))
