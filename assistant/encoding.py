@@ -53,6 +53,7 @@ class SharedEncoder:
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._worker: threading.Thread | None = None
         self._worker_lock = threading.Lock()
+        self._last_batch_jobs = 0
         self.batches = 0  # forward passes run by the worker, for metrics and tests
         self.batched_texts = 0
 
@@ -120,21 +121,25 @@ class SharedEncoder:
                 return
 
     def _next_batch(self) -> tuple[list[_Job], bool]:
-        """Block for a first job, then take what else arrives within ``max_wait_ms``, up to ``max_batch`` texts."""
+        """Block for a first job, then take what else is queued, up to ``max_batch`` texts. Under concurrent
+        load (the last batch served several requests) wait up to ``max_wait_ms`` for more; a lone user
+        never waits."""
         first = self._jobs.get()
         if first is None:
             return [], True
         jobs, size = [first], len(first.texts)
-        deadline = time.monotonic() + self.batching.max_wait_ms / 1000
+        wait = self.batching.max_wait_ms / 1000 if self._last_batch_jobs > 1 else 0.0
+        deadline = time.monotonic() + wait
         while size < self.batching.max_batch:
             try:
-                job = self._jobs.get(timeout=max(0.0, deadline - time.monotonic()))
+                job = self._jobs.get(timeout=max(0.0, deadline - time.monotonic())) if wait else self._jobs.get_nowait()
             except queue.Empty:
                 break
             if job is None:
                 return jobs, True
             jobs.append(job)
             size += len(job.texts)
+        self._last_batch_jobs = len(jobs)
         return jobs, False
 
     def _serve(self, jobs: list[_Job]) -> None:
