@@ -192,9 +192,10 @@ class FaissStore:
         elif self.kind != "flat":
             faiss.downcast_index(self.index.index).hnsw.efSearch = self.config.ef_search
 
-    def _search_params(self, selector: faiss.IDSelector | None) -> faiss.SearchParameters | None:
-        if self._ivf is not None:
-            return faiss.SearchParametersIVF(sel=selector, nprobe=self.config.nprobe)
+    def _search_params(self, selector: faiss.IDSelector | None, allowed_share: float = 1.0) -> faiss.SearchParameters | None:
+        if self._ivf is not None:  # a filter keeping a share f of the vectors: probe 1/f more lists, same candidates
+            nprobe = min(self._ivf.nlist, math.ceil(self.config.nprobe / max(allowed_share, 1e-9)))
+            return faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
         if self.kind != "flat":
             return faiss.SearchParametersHNSW(sel=selector, efSearch=self.config.ef_search)
         return faiss.SearchParameters(sel=selector) if selector is not None else None
@@ -204,14 +205,26 @@ class FaissStore:
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         if len(self) == 0:
             return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
+        k = max(1, min(k, len(self)))
+        if allowed is not None and self.kind.startswith("hnsw") and len(allowed) <= self.config.exact_max:
+            return self._rank_exactly(queries, k, np.asarray(allowed, dtype=np.int64))
         selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64)) if allowed is not None else None
+        share = len(allowed) / len(self) if allowed is not None else 1.0
         threads = faiss.omp_get_max_threads()  # a per-thread OpenMP setting: other threads keep theirs
         if len(queries) < FEW_QUERIES:
             faiss.omp_set_num_threads(1)
         try:
-            return self.index.search(queries, max(1, min(k, len(self))), params=self._search_params(selector))
+            return self.index.search(queries, k, params=self._search_params(selector, share))
         finally:
             faiss.omp_set_num_threads(threads)
+
+    def _rank_exactly(self, queries: np.ndarray, k: int, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Exact ranking among a few ids (a narrow filter), which a graph walk would mostly miss."""
+        if len(ids) == 0:
+            return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
+        scores = queries @ self.index.reconstruct_batch(ids).T
+        top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(scores, top, axis=1), ids[top]
 
     def save(self, directory: Path) -> None:
         faiss.write_index(self.index, str(Path(directory) / self.FILE))
