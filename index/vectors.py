@@ -47,6 +47,7 @@ class VectorIndexConfig:
     ef_search: int = 128
     nprobe: int = 64  # recall@10 >= 0.95 at 100k and 1M (benchmarks/scale.py)
     ivf_lists_per_sqrt: float = 4.0  # IVF lists = this × √size
+    exact_filter_max: int = 20_000  # HNSW: a filter allowing at most this many ids is ranked exactly
 
     def kind_for(self, size: int) -> IndexKind:
         """The index type a collection of ``size`` vectors should get."""
@@ -206,7 +207,7 @@ class FaissStore:
         if len(self) == 0:
             return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
         k = max(1, min(k, len(self)))
-        if allowed is not None and self.kind.startswith("hnsw") and len(allowed) <= self.config.exact_max:
+        if allowed is not None and self.kind.startswith("hnsw") and len(allowed) <= self.config.exact_filter_max:
             return self._rank_exactly(queries, k, np.asarray(allowed, dtype=np.int64))
         selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64)) if allowed is not None else None
         share = len(allowed) / len(self) if allowed is not None else 1.0
