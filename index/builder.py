@@ -27,7 +27,7 @@ import numpy as np
 from .chunking import ChunkingConfig, chunk_document
 from .chunkstore import ChunkStore
 from .documents import UnreadableDocument
-from .embedding import Embedder, model_fingerprint
+from .embedding import Embedder, model_fingerprint, release_freed_memory
 from .lexical import BM25Index
 from .manifest import FORMAT_VERSION, INGESTION_VERSION, FileRecord, Manifest, ManifestError
 from .sources import SourceEntry
@@ -232,6 +232,7 @@ def build_index(source: DocumentSource, index_dir: Path, config: IndexConfig,
             report.chunks_embedded += len(pending_texts)
             pending_texts.clear()
             pending_ids.clear()
+            release_freed_memory()
 
         for done, entry in enumerate(_progress(changed, progress), start=1):
             if on_progress is not None:
