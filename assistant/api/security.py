@@ -209,8 +209,9 @@ class NoSniff:
             return await self.app(scope, receive, send)
 
         async def send_with_header(message):
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (b"x-content-type-options", b"nosniff")]
+            headers = message.get("headers", [])
+            if message["type"] == "http.response.start" and not any(name.lower() == b"x-content-type-options" for name, _ in headers):
+                message["headers"] = [*headers, (b"x-content-type-options", b"nosniff")]
             return await send(message)
 
         await self.app(scope, receive, send_with_header)
