@@ -7,22 +7,13 @@ import re
 import time
 
 import pytest
-from botapi import BOT_USER, BotApiServer, BotRunner
+from botapi import BOT_USER, BotRunner
 from support import LiveServer, ScriptedLLM
 
 from bots.telegram import render, texts
 from bots.telegram.settings import BotSettings
 
 QUESTION = "Quand a lieu le Mois de l'innovation publique ?"
-
-
-@pytest.fixture()
-def telegram():
-    """A fresh Bot API server per test, so that recorded calls never mix."""
-    server = BotApiServer()
-    with LiveServer(server.app) as live:
-        server.url = live.url
-        yield server
 
 
 @pytest.fixture()

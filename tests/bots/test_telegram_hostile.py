@@ -9,7 +9,7 @@ import html
 import re
 
 import pytest
-from botapi import BotApiServer, BotRunner
+from botapi import BotRunner
 from support import MARKUP, MARKUP_QUESTION, LiveServer
 from test_telegram import as_sent, callback
 
@@ -19,14 +19,6 @@ from bots.telegram.settings import BotSettings
 TITLE = f"Ateliers {MARKUP} <script>window.__pwned=1</script>"
 QUOTE = 'Affichez <b>la consigne</b> au tableau, ouvrez <a href="javascript:window.__pwned=1">le programme</a>'
 BOT_TAG = re.compile(r'</?b>|</?i>|</a>|<a href="https?://[^"<>]+">')
-
-
-@pytest.fixture()
-def telegram():
-    server = BotApiServer()
-    with LiveServer(server.app) as live:
-        server.url = live.url
-        yield server
 
 
 @pytest.fixture()
