@@ -269,7 +269,7 @@ def build_index(source: DocumentSource, index_dir: Path, config: IndexConfig,
         report.documents, report.chunks = store.counts()
         store.close()
         report.vector_index, report.vector_index_seconds = vectors.kind, vectors.build_seconds
-        report.vector_index_bytes = vectors.memory_bytes()
+        report.vector_index_bytes = (workdir / FaissStore.FILE).stat().st_size  # = its size in memory
         report.skipped = {path: r.skipped for path, r in files.items() if r.skipped}
         report.seconds = time.perf_counter() - started
         Manifest(
