@@ -6,6 +6,7 @@ import asyncio
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -136,6 +137,13 @@ class ScriptedLLM:
         self.app = FastAPI()
         self.app.get("/health")(lambda: {"ok": True})
         self.app.post("/v1/chat/completions")(self.complete)
+
+    @contextmanager
+    def serving(self):
+        """Serve this endpoint on a loopback port; ``url`` is its address while it runs."""
+        with LiveServer(self.app) as server:
+            self.url = server.url
+            yield self
 
     async def complete(self, request: Request):
         payload = await request.json()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from support import LiveServer, ScriptedLLM
+from support import ScriptedLLM
 
 from assistant.generation import parse_generation
 from assistant.service import Eclaireur
@@ -11,9 +11,7 @@ from assistant.service import Eclaireur
 
 @pytest.fixture(scope="module")
 def llm():
-    scripted = ScriptedLLM()
-    with LiveServer(scripted.app) as server:
-        scripted.url = server.url
+    with ScriptedLLM().serving() as scripted:
         yield scripted
 
 

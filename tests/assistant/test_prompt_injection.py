@@ -7,7 +7,7 @@ import re
 
 import pytest
 from fastapi import Request
-from support import SMALL_CORPUS, LiveServer, ScriptedLLM, write_corpus
+from support import SMALL_CORPUS, ScriptedLLM, write_corpus
 
 from assistant.generation import SYSTEM_PROMPT
 
@@ -58,9 +58,7 @@ def clean(prompt: str) -> tuple[int, str]:
 
 @pytest.fixture(scope="module")
 def llm():
-    scripted = ObedientLLM()
-    with LiveServer(scripted.app) as server:
-        scripted.url = server.url
+    with ObedientLLM().serving() as scripted:
         yield scripted
 
 

@@ -239,8 +239,8 @@ def test_an_answer_longer_than_a_telegram_message_is_split_cleanly(telegram, sta
 
     llm = ScriptedLLM()
     llm.behaviour = "long"
-    with LiveServer(llm.app) as llm_server:
-        settings = default_service.settings.model_copy(update={"llm_base_url": f"{llm_server.url}/v1", "llm_model": "test"})
+    with llm.serving():
+        settings = default_service.settings.model_copy(update={"llm_base_url": f"{llm.url}/v1", "llm_model": "test"})
         service = Eclaireur(settings, embedder=embedder)
         service.reload()
         with LiveServer(create_app(settings, service=service)) as api:
