@@ -106,11 +106,10 @@ def ensure_default_model(settings: Settings) -> None:
 
 def run_index(args, settings: Settings) -> int:
     from index.builder import build_index
-    from index.sources import CorpusFolder
 
     settings = _with(settings, corpus_dir=args.corpus, index_dir=args.index)
     ensure_default_model(settings)
-    report = build_index(CorpusFolder(settings.corpus_dir), settings.index_dir, settings.index_config(),
+    report = build_index(settings.corpus(), settings.index_dir, settings.index_config(),
                          progress=sys.stderr.isatty())
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
@@ -160,14 +159,14 @@ def run_eval(args, settings: Settings) -> int:
     from index.builder import build_index
     from index.embedding import Embedder
     from index.snapshot import IndexSnapshot
-    from index.sources import CorpusFolder, PassagesFile
+    from index.sources import PassagesFile
 
     from .evaluation import evaluate, load_questions
     from .retrieval import Retriever
 
     ensure_default_model(settings)
     questions = load_questions(args.questions)
-    source = PassagesFile(args.passages) if args.passages else CorpusFolder(args.corpus or settings.corpus_dir)
+    source = PassagesFile(args.passages) if args.passages else settings.corpus(args.corpus)
     key = hashlib.sha256(f"{source.identity}|{settings.model_path.resolve()}".encode()).hexdigest()[:16]
     index_dir = settings.cache_dir / f"eval-{key}"
     embedder = Embedder(settings.model_path, batch_size=settings.embedding_batch_size)

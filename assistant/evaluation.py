@@ -1,9 +1,12 @@
-"""Retrieval metrics at document level for ``eclaireur eval``: nDCG@10, Recall@5/10, MRR@10, latency."""
+"""Metrics for ``eclaireur eval``: retrieval at document level (nDCG@10, Recall@5/10, MRR@10, latency) and answers
+judged fact by fact (correct, wrong, abstained; confidence separation)."""
 
 from __future__ import annotations
 
 import json
 import math
+import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +101,128 @@ def evaluate_answers(questions: list[EvalQuestion], ask: Callable[[str], tuple[s
         "answerable_answered": round(answered / len(answerable), 4) if answerable else 0.0,
         "unanswerable": len(unanswerable),
         "unanswerable_answered": round(wrongly_answered / len(unanswerable), 4) if unanswerable else 0.0,
+        "latency_p50_ms": round(float(np.percentile(latencies, 50)), 2) if latencies else 0.0,
+        "latency_p95_ms": round(float(np.percentile(latencies, 95)), 2) if latencies else 0.0,
+    }
+
+
+@dataclass(frozen=True)
+class FactQuestion:
+    """A question with the facts a correct answer must state: one alternative of each (empty: no answer exists)."""
+
+    question: str
+    relevant: tuple[str, ...]
+    facts: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class AskOutcome:
+    """What the fact-level evaluation needs from one ``/ask``."""
+
+    status: str
+    text: str
+    confidence: float
+    milliseconds: float
+
+
+CITATION_MARKER = re.compile(r"\s*\[\d+\]")
+APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "«": '"', "»": '"', "“": '"', "”": '"'})
+
+
+def load_fact_questions(path: Path) -> list[FactQuestion]:
+    """Questions as JSON lines ``{"question", "relevant", "facts": [[alternative, ...], ...]}``."""
+    questions = []
+    with Path(path).open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                facts = tuple(tuple(str(a) for a in alternatives) for alternatives in record["facts"])
+                if any(not alternatives for alternatives in facts):
+                    raise ValueError("un fait sans aucune formulation")
+                questions.append(FactQuestion(str(record["question"]), tuple(map(str, record.get("relevant", []))), facts))
+            except (ValueError, KeyError, TypeError) as error:
+                raise ValueError(f"{path}, ligne {number} : question invalide ({error})") from None
+    return questions
+
+
+def fold(text: str) -> str:
+    """Text compared without case, accents, typographic apostrophes and quotes, or runs of white space."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower().translate(APOSTROPHES)
+    return re.sub(r"\s+", " ", plain).strip()
+
+
+def answer_words(text: str) -> int:
+    """Length of an answer in words, citation markers excluded."""
+    return len(CITATION_MARKER.sub("", text).split())
+
+
+def states_facts(text: str, facts: tuple[tuple[str, ...], ...]) -> bool:
+    """True when ``text`` states every fact (one of its alternatives, after folding)."""
+    folded = fold(CITATION_MARKER.sub("", text))
+    return all(any(fold(alternative) in folded for alternative in alternatives) for alternatives in facts)
+
+
+def auroc(positives: list[float], negatives: list[float]) -> float:
+    """Probability that a random positive scores above a random negative (ties count half); 0.5 when undefined."""
+    if not positives or not negatives:
+        return 0.5
+    pos, neg = np.asarray(positives)[:, None], np.asarray(negatives)[None, :]
+    return float(((pos > neg).sum() + 0.5 * (pos == neg).sum()) / (pos.size * neg.size))
+
+
+def risk_coverage(confidences: list[float], correct: list[bool], steps: int = 10) -> list[dict]:
+    """Answering only above each threshold: the share of questions answered and the share wrong among them."""
+    order = np.argsort(-np.asarray(confidences), kind="stable")
+    table = []
+    for answered in sorted({max(1, round(len(order) * step / steps)) for step in range(1, steps + 1)}):
+        kept = order[:answered]
+        table.append({"coverage": round(answered / len(order), 4),
+                      "risk": round(1 - float(np.mean([correct[i] for i in kept])), 4),
+                      "threshold": round(float(confidences[kept[-1]]), 4)})
+    return table
+
+
+def evaluate_facts(questions: list[FactQuestion], ask: Callable[[str], AskOutcome]) -> dict:
+    """Judge answers by what they state: correct (every fact), wrong (answered without), abstained (``no_answer``).
+
+    Confidence is judged by its separation of correct from wrong answers (AUROC) and by the risk-coverage
+    table over answered, answerable questions.
+    """
+    counts = {"correct": 0, "wrong": 0, "abstained": 0}
+    unanswerable_answered = 0
+    words, latencies, confidences, correct_flags = [], [], [], []
+    for item in questions:
+        outcome = ask(item.question)
+        latencies.append(outcome.milliseconds)
+        answered = outcome.status == "answered"
+        if answered:
+            words.append(answer_words(outcome.text))
+        if not item.facts:
+            unanswerable_answered += answered
+            continue
+        if not answered:
+            counts["abstained"] += 1
+            continue
+        right = states_facts(outcome.text, item.facts)
+        counts["correct" if right else "wrong"] += 1
+        confidences.append(outcome.confidence)
+        correct_flags.append(right)
+    answerable = sum(1 for q in questions if q.facts)
+    unanswerable = len(questions) - answerable
+    share = {name: round(count / answerable, 4) if answerable else 0.0 for name, count in counts.items()}
+    return {
+        **share,
+        "unanswerable_answered": round(unanswerable_answered / unanswerable, 4) if unanswerable else 0.0,
+        "median_words": float(np.median(words)) if words else 0.0,
+        "p90_words": float(np.percentile(words, 90)) if words else 0.0,
+        "auroc": round(auroc([c for c, ok in zip(confidences, correct_flags) if ok],
+                             [c for c, ok in zip(confidences, correct_flags) if not ok]), 4),
+        "risk_coverage": risk_coverage(confidences, correct_flags) if confidences else [],
+        "answerable": answerable,
+        "unanswerable": unanswerable,
         "latency_p50_ms": round(float(np.percentile(latencies, 50)), 2) if latencies else 0.0,
         "latency_p95_ms": round(float(np.percentile(latencies, 95)), 2) if latencies else 0.0,
     }

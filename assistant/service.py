@@ -13,7 +13,6 @@ from index.builder import BuildReport, build_index, is_up_to_date
 from index.chunkstore import StoredDocument
 from index.embedding import Embedder
 from index.snapshot import CorruptIndex, IndexNotFound, IndexSnapshot, ModelMismatchError
-from index.sources import CorpusFolder
 
 from .answers import Answer, AnswerComposer, Citation
 from .encoding import SharedEncoder
@@ -71,14 +70,14 @@ class Eclaireur:
 
     def build(self, on_progress=None, progress: bool = False) -> BuildReport:
         """Bring the index of the corpus up to date (incremental), then swap the result in."""
-        report = build_index(CorpusFolder(self.settings.corpus_dir), self.settings.index_dir, self.settings.index_config(),
+        report = build_index(self.settings.corpus(), self.settings.index_dir, self.settings.index_config(),
                              embedder=self.embedder, progress=progress, on_progress=on_progress)
         self.reload()
         return report
 
     def ensure_index(self, progress: bool = False) -> BuildReport | None:
         """Build the index when it is missing or stale, then load it; None when it was already current."""
-        if is_up_to_date(CorpusFolder(self.settings.corpus_dir), self.settings.index_dir, self.settings.index_config()):
+        if is_up_to_date(self.settings.corpus(), self.settings.index_dir, self.settings.index_config()):
             self.reload()
             return None
         logger.info("Index absent ou périmé : construction depuis %s", self.settings.corpus_dir)
@@ -87,7 +86,7 @@ class Eclaireur:
     def open_for_serving(self, progress: bool = False) -> BuildReport | None:
         """Serve at once from the last complete index and bring it up to date in the background; build before
         serving only when no usable index exists (none yet, another model, damaged beyond fallback)."""
-        if is_up_to_date(CorpusFolder(self.settings.corpus_dir), self.settings.index_dir, self.settings.index_config()):
+        if is_up_to_date(self.settings.corpus(), self.settings.index_dir, self.settings.index_config()):
             self.reload()
             return None
         try:

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.builder import IndexConfig
 from index.chunking import ChunkingConfig
+from index.sources import CorpusFolder
 from index.vectors import IndexChoice, VectorIndexConfig
 
 from .answers import AnswerConfig
@@ -31,6 +32,8 @@ class Settings(BaseSettings):
     index_dir: Path = Field(PROJECT_ROOT / "var" / "index", description="Dossier de l'index (builds + lien current)")
     model_path: Path = Field(PROJECT_ROOT / "models" / "multilingual-e5-small", description="Dossier sentence-transformers")
     cache_dir: Path = Field(PROJECT_ROOT / "var" / "cache", description="Index construits pour l'évaluation")
+    corpus_allow_hidden: list[str] = Field(default_factory=list, description="Motifs glob de fichiers ou dossiers "
+                                           "cachés (« .well-known ») à indexer quand même ; les autres sont refusés")
 
     max_chunk_tokens: int = Field(256, ge=32, le=512)
     chunk_overlap_tokens: int = Field(32, ge=0, le=128)
@@ -97,6 +100,10 @@ class Settings(BaseSettings):
         if not (self.llm_base_url and self.llm_model):
             return None
         return LLMConfig(self.llm_base_url, self.llm_model, self.llm_api_key, self.llm_timeout_seconds)
+
+    def corpus(self, root: Path | None = None) -> CorpusFolder:
+        """The corpus folder (``root`` or ``corpus_dir``), with the hidden paths this service allows."""
+        return CorpusFolder(root or self.corpus_dir, self.corpus_allow_hidden)
 
     def index_config(self) -> IndexConfig:
         return IndexConfig(model_path=self.model_path, chunking=self.chunking,

@@ -239,6 +239,10 @@ def build_index(source: DocumentSource, index_dir: Path, config: IndexConfig,
                 on_progress(done, len(changed))
             record = FileRecord(sha256=entry.sha256, size=entry.size)
             files[entry.id] = record
+            if entry.refused:
+                record.skipped = entry.refused
+                logger.warning("Fichier ignoré : %s — %s", entry.id, entry.refused)
+                continue
             if not source.is_supported(entry.id):
                 record.skipped = f"format non pris en charge ({Path(entry.id).suffix or 'sans extension'})"
                 continue
