@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import sys
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -57,7 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     source = evaluate.add_mutually_exclusive_group()
     source.add_argument("--corpus", type=Path, help="dossier du corpus (défaut : ECLAIREUR_CORPUS_DIR)")
     source.add_argument("--passages", type=Path, help='passages JSONL {"id", "title", "text"}')
-    evaluate.add_argument("--questions", type=Path, required=True, help='questions JSONL {"question", "relevant"|"positive_ids"}')
+    questions = evaluate.add_mutually_exclusive_group(required=True)
+    questions.add_argument("--questions", type=Path, help='questions JSONL {"question", "relevant"|"positive_ids"}')
+    questions.add_argument("--facts", type=Path, help='avec --ask : questions JSONL {"question", "relevant", "facts"}, '
+                                                      "réponses jugées fait par fait")
     evaluate.add_argument("--mode", choices=("dense", "lexical", "hybrid", "all"), default="all")
     evaluate.add_argument("--ask", action="store_true", help="évaluer les réponses (/ask) au lieu du classement")
     evaluate.add_argument("--json", action="store_true", help="un seul objet JSON sur la sortie standard")
@@ -73,6 +77,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.set_defaults(handler=run_serve)
 
+    keys = commands.add_parser("keys", help="gérer les clés d'API")
+    keys_commands = keys.add_subparsers(required=True, metavar="action")
+    new_key = keys_commands.add_parser("new", help="créer une clé forte et sa ligne pour ECLAIREUR_API_KEYS_FILE")
+    new_key.add_argument("--scope", choices=("search", "widget", "admin", "metrics"), default="search",
+                         help="portée de la clé (défaut : search)")
+    new_key.add_argument("--name", help="nom de la clé dans le fichier (défaut : la portée et la date)")
+    new_key.set_defaults(handler=run_keys_new)
+
     bot = commands.add_parser("bot", help="lancer le bot Telegram (jeton : ECLAIREUR_TELEGRAM_TOKEN)")
     bot.set_defaults(handler=run_bot)
 
@@ -82,6 +94,12 @@ def _parser() -> argparse.ArgumentParser:
     install.add_argument("--target", type=Path, help="dossier de destination (défaut : ECLAIREUR_MODEL_PATH)")
     install.add_argument("--force", action="store_true", help="reconvertir même si le dossier existe")
     install.set_defaults(handler=run_model_install)
+    adapt = model_commands.add_parser("adapt", help="adapter le modèle au corpus (paires tirées des documents, ~10-30 min)")
+    adapt.add_argument("--corpus", type=Path, help="dossier du corpus (défaut : ECLAIREUR_CORPUS_DIR)")
+    adapt.add_argument("--output", type=Path, help="dossier du modèle adapté (défaut : celui du modèle suivi de -adapte)")
+    adapt.add_argument("--max-pairs", type=int, default=3000, help="paires d'entraînement au plus (défaut : 3000)")
+    adapt.add_argument("--json", action="store_true", help="le rapport en JSON")
+    adapt.set_defaults(handler=run_model_adapt)
     return parser
 
 
@@ -93,6 +111,29 @@ def run_model_install(args, settings: Settings) -> int:
 
     target = install_model(args.target or settings.model_path, force=args.force)
     print(f"Modèle prêt : {target}")
+    return 0
+
+
+def run_model_adapt(args, settings: Settings) -> int:
+    from dataclasses import asdict
+
+    from index.model_adapt import AdaptConfig, adapt_model, read_corpus
+
+    ensure_default_model(settings)
+    corpus = args.corpus or settings.corpus_dir
+    if not Path(corpus).is_dir():
+        raise SystemExit(f"Corpus introuvable : {corpus}")
+    if args.max_pairs < 1:
+        raise SystemExit("--max-pairs doit valoir au moins 1.")
+    output = args.output or settings.model_path.with_name(f"{settings.model_path.name}-adapte")
+    report = adapt_model(settings.model_path, read_corpus(settings.corpus(corpus)), output, AdaptConfig(max_pairs=args.max_pairs))
+    if args.json:
+        print(json.dumps(asdict(report), ensure_ascii=False, indent=2))
+        return 0
+    pairs = ", ".join(f"{count} {origin}" for origin, count in report.pairs.items())
+    print(f"Modèle adapté : {report.output} (empreinte {report.fingerprint}, base {report.base_fingerprint})")
+    print(f"{report.documents} documents, paires : {pairs} ; {report.steps} pas en {report.seconds:.0f} s")
+    print(f"Pour s'en servir : ECLAIREUR_MODEL_PATH={report.output} eclaireur index  (l'index est reconstruit)")
     return 0
 
 
@@ -161,19 +202,23 @@ def run_eval(args, settings: Settings) -> int:
     from index.snapshot import IndexSnapshot
     from index.sources import PassagesFile
 
-    from .evaluation import evaluate, load_questions
+    from .evaluation import evaluate, load_fact_questions, load_questions
     from .retrieval import Retriever
 
     ensure_default_model(settings)
-    questions = load_questions(args.questions)
+    if args.facts and not args.ask:
+        raise SystemExit("--facts juge des réponses : ajoutez --ask.")
+    questions = load_fact_questions(args.facts) if args.facts else load_questions(args.questions)
     source = PassagesFile(args.passages) if args.passages else settings.corpus(args.corpus)
-    key = hashlib.sha256(f"{source.identity}|{settings.model_path.resolve()}".encode()).hexdigest()[:16]
-    index_dir = settings.cache_dir / f"eval-{key}"
-    embedder = Embedder(settings.model_path, batch_size=settings.embedding_batch_size)
+    index_dir = eval_index_dir(source, settings)
+    embedder = Embedder(settings.model_path, batch_size=settings.embedding_batch_size, engine=settings.encoder)
     report = build_index(source, index_dir, settings.index_config(), embedder=embedder, progress=sys.stderr.isatty())
     logger.info("Index d'évaluation %s : %s", index_dir, "réutilisé" if report.up_to_date else "construit")
     if args.ask:
-        return _eval_answers(questions, settings.model_copy(update={"index_dir": index_dir}), embedder, args.json)
+        answer_settings = settings.model_copy(update={"index_dir": index_dir})
+        if args.facts:
+            return _eval_facts(questions, answer_settings, embedder, args.json)
+        return _eval_answers(questions, answer_settings, embedder, args.json)
     retriever = Retriever(IndexSnapshot.open(index_dir, embedder.fingerprint), embedder, settings.retrieval_config())
     modes = ("dense", "lexical", "hybrid") if args.mode == "all" else (args.mode,)
     results = {}
@@ -189,16 +234,29 @@ def run_eval(args, settings: Settings) -> int:
     return 0
 
 
-def _eval_answers(questions, settings: Settings, embedder, as_json: bool) -> int:
+@contextmanager
+def _scratch_service(settings: Settings, embedder):
+    """The service on an evaluation index, with throwaway records."""
     import tempfile
 
-    from .evaluation import evaluate_answers
     from .service import Eclaireur
 
     with tempfile.TemporaryDirectory(prefix="eclaireur-eval-") as scratch:
         service = Eclaireur(settings.model_copy(update={"records_path": Path(scratch) / "records.sqlite"}), embedder=embedder)
         service.reload()
+        yield service
 
+
+def eval_index_dir(source, settings: Settings) -> Path:
+    """The cached evaluation index of ``source`` with the configured model and engine (shared with the benchmarks)."""
+    key = hashlib.sha256(f"{source.identity}|{settings.model_path.resolve()}".encode()).hexdigest()[:16]
+    return settings.cache_dir / f"eval-{key}" if settings.encoder == "torch" else settings.cache_dir / f"eval-{key}-{settings.encoder}"
+
+
+def _eval_answers(questions, settings: Settings, embedder, as_json: bool) -> int:
+    from .evaluation import evaluate_answers
+
+    with _scratch_service(settings, embedder) as service:
         def ask(question: str):
             result = service.ask(question, channel="eval")
             cited = [c.chunk.document_id for c in result.answer.citations]
@@ -215,6 +273,38 @@ def _eval_answers(questions, settings: Settings, embedder, as_json: bool) -> int
     print(f"questions sans réponse pourtant répondues            : {result['unanswerable_answered']:.1%}")
     print(f"latence p50 / p95                                  : {result['latency_p50_ms']:.0f} / {result['latency_p95_ms']:.0f} ms")
     return 0
+
+
+def _eval_facts(questions, settings: Settings, embedder, as_json: bool) -> int:
+    from .evaluation import AskOutcome, evaluate_facts
+
+    with _scratch_service(settings, embedder) as service:
+        def ask(question: str) -> AskOutcome:
+            result = service.ask(question, channel="eval")
+            return AskOutcome(result.answer.status, result.answer.text, result.answer.confidence, result.timings["total_ms"])
+
+        result = evaluate_facts(questions, ask)
+    if as_json:
+        print(json.dumps(result))
+        return 0
+    print(format_facts_report(result, settings.min_confidence))
+    return 0
+
+
+def format_facts_report(result: dict, threshold: float) -> str:
+    lines = [f"{result['answerable']} questions avec réponse, {result['unanswerable']} sans réponse dans le corpus "
+             f"(seuil de confiance {threshold})", "",
+             f"justes (tous les faits énoncés)          : {result['correct']:.1%}",
+             f"fausses (répondues sans les faits)       : {result['wrong']:.1%}",
+             f"abstentions                              : {result['abstained']:.1%}",
+             f"questions sans réponse pourtant répondues : {result['unanswerable_answered']:.1%}",
+             f"longueur des réponses, médiane / p90     : {result['median_words']:.0f} / {result['p90_words']:.0f} mots",
+             f"AUROC de la confiance (justes / fausses) : {result['auroc']:.3f}",
+             f"latence p50 / p95                        : {result['latency_p50_ms']:.0f} / {result['latency_p95_ms']:.0f} ms",
+             "", "risque selon la couverture (parmi les réponses données) :",
+             f"{'couverture':>10} {'fausses':>8} {'seuil':>7}"]
+    lines += [f"{row['coverage']:>10.0%} {row['risk']:>8.0%} {row['threshold']:>7.3f}" for row in result["risk_coverage"]]
+    return "\n".join(lines)
 
 
 def format_eval_table(results: dict, args) -> str:
@@ -237,7 +327,7 @@ def run_gaps(args, settings: Settings) -> int:
     ensure_default_model(settings)
     records = Records(settings.records_path)
     questions = records.gap_questions(datetime.now(UTC) - timedelta(days=args.days))
-    gaps = group_similar(questions, Embedder(settings.model_path).encode_queries) if questions else []
+    gaps = group_similar(questions, Embedder(settings.model_path, engine=settings.encoder).encode_queries) if questions else []
     if args.json:
         print(json.dumps([asdict(g) for g in gaps], ensure_ascii=False, indent=2))
         return 0
@@ -257,11 +347,21 @@ def run_serve(args, settings: Settings) -> int:
     import uvicorn
 
     from .api.app import create_app
+    from .api.security import server_options
 
     settings = _with(settings, host=args.host, port=args.port)
     ensure_default_model(settings)
     app = create_app(settings, build_if_needed=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(), **server_options(settings))
+    return 0
+
+
+def run_keys_new(args, settings: Settings) -> int:
+    from .api.keys import new_key
+
+    key, line = new_key(args.scope, args.name or f"{args.scope}-{datetime.now(UTC):%Y%m%d-%H%M%S}")
+    print(f"Clé (à donner au client, elle n'est affichée qu'une fois) :\n{key}\n\n"
+          f"Ligne pour le fichier ECLAIREUR_API_KEYS_FILE (seule l'empreinte y figure) :\n{line}")
     return 0
 
 

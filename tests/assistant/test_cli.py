@@ -76,6 +76,23 @@ def test_eval_accepts_passages_and_positive_ids(cli_env, tmp_path):
     assert json.loads(result.stdout)["hybrid"]["mrr@10"] == 1.0
 
 
+def test_eval_ask_facts_prints_the_fact_level_figures_as_one_json_object(cli_env, tmp_path):
+    facts = tmp_path / "facts.jsonl"
+    facts.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in [
+        {"question": "Qu'est-ce que le droit à l'erreur ?", "relevant": ["faq/faq-juridique.md"], "facts": [["bonne foi"]]},
+        {"question": "Quelle est la recette de la tarte tatin ?", "relevant": [], "facts": []},
+    ]), encoding="utf-8")
+    result = eclaireur("eval", "--ask", "--facts", str(facts), "--json", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert {"correct", "wrong", "abstained", "unanswerable_answered", "median_words", "p90_words", "auroc"} <= set(figures)
+    assert figures["correct"] + figures["wrong"] + figures["abstained"] == pytest.approx(1.0)
+    assert figures["correct"] == 1.0 and figures["unanswerable_answered"] == 0.0
+
+    table = eclaireur("eval", "--ask", "--facts", str(facts), env=cli_env)
+    assert "justes (tous les faits énoncés)" in table.stdout and "AUROC" in table.stdout
+
+
 def test_bad_arguments_get_a_clear_message(cli_env):
     result = eclaireur("search", "laboratoire", "-k", "80", env=cli_env)
     assert result.returncode == 1 and "-k doit être compris entre 1 et 50" in result.stderr
