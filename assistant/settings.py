@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.builder import IndexConfig
@@ -70,10 +70,26 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(20.0, gt=0)
 
     api_keys: list[str] = Field(default_factory=list, description="Clés de portée « search » (recherche, questions, avis)")
+    widget_api_keys: list[str] = Field(default_factory=list, description="Clés « widget » : « search », visibles dans les "
+                                       "pages, budget partagé et limité aussi par adresse IP")
     admin_api_keys: list[str] = Field(default_factory=list, description="Clés de portée « admin » (et « search »)")
     api_keys_file: Path | None = Field(None, description="Fichier de clés hachées : une ligne « portée:sha256:nom »")
-    rate_limit_per_minute: int = Field(600, ge=1, description="Requêtes par minute et par clé")
-    ip_rate_limit_per_minute: int = Field(120, ge=1, description="Requêtes par minute et par adresse IP (appels sans clé)")
+    rate_limit_per_minute: int = Field(600, ge=1, description="Jetons par minute et par clé (/ask en coûte ask_cost)")
+    ip_rate_limit_per_minute: int = Field(120, ge=1, description="Jetons par minute et par adresse IP (appels sans clé)")
+    widget_client_rate_limit_per_minute: int = Field(60, ge=1, description="Jetons par minute et par adresse IP dans une "
+                                                     "clé « widget »")
+    ask_cost: int = Field(5, ge=1, le=1000, description="Jetons dépensés par /ask (1 pour toute autre requête, erreurs comprises)")
+    auth_failures_per_minute: int = Field(10, ge=1, description="Clés erronées tolérées par minute et par adresse IP")
+    model_work_per_caller: int = Field(2, ge=1, description="Recherches et questions traitées à la fois par clé (ou adresse)")
+    model_queue_per_caller: int = Field(64, ge=1, description="Recherches et questions en cours ou en attente par clé")
+    model_queue_limit: int = Field(128, ge=1, description="Au-delà, le serveur saturé répond 503 avec Retry-After")
+    trusted_proxies: list[str] = Field(default_factory=list, description="Adresses des mandataires inverses dont "
+                                       "X-Forwarded-For est cru (vide : aucun)")
+    link_signing_secret: SecretStr | None = Field(None, description="Secret des liens de documents signés (sinon : "
+                                                  "un secret aléatoire gardé dans link_signing_secret_file)")
+    link_signing_secret_file: Path = Field(PROJECT_ROOT / "var" / "link-signing-secret",
+                                           description="Secret créé au premier besoin quand link_signing_secret est vide")
+    link_ttl_days: float = Field(90.0, gt=0, le=3650, description="Durée de validité d'un lien de document signé")
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Taille maximale d'un corps de requête")
 
     cors_origins: list[str] = Field(default_factory=list, description="Origines autorisées (widget intranet)")

@@ -44,7 +44,7 @@ QUESTIONS = [
     "Où trouver des formations en design ?", "Qu'est-ce que la co-construction ?", "Comment convaincre sa hiérarchie ?",
     "Quels indicateurs suivre ?",
 ]
-KEY = "cle-banc-bot"
+KEY = "cle-banc-bot-0123456789-abcdef"
 
 
 def percentile(values, q):

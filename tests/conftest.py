@@ -33,7 +33,8 @@ def default_service(tmp_path_factory, model_path, embedder):
 
     work = tmp_path_factory.mktemp("default")
     settings = Settings(corpus_dir=PROJECT_ROOT / "corpus", index_dir=work / "index", records_path=work / "records.sqlite",
-                        model_path=model_path, ip_rate_limit_per_minute=100_000, _env_file=None)
+                        model_path=model_path, ip_rate_limit_per_minute=100_000,
+                        link_signing_secret_file=work / "link-signing-secret", _env_file=None)
     service = Eclaireur(settings, embedder=embedder)
     service.ensure_index()
     return service
@@ -47,7 +48,8 @@ def markup_service(tmp_path_factory, model_path, embedder):
 
     work = tmp_path_factory.mktemp("markup")
     settings = Settings(corpus_dir=write_corpus(work / "corpus", MARKUP_CORPUS), index_dir=work / "index",
-                        records_path=work / "records.sqlite", model_path=model_path, ip_rate_limit_per_minute=100_000, _env_file=None)
+                        records_path=work / "records.sqlite", model_path=model_path, ip_rate_limit_per_minute=100_000,
+                        link_signing_secret_file=work / "link-signing-secret", _env_file=None)
     service = Eclaireur(settings, embedder=embedder)
     service.ensure_index()
     return service

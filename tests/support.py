@@ -100,6 +100,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def served_like_production(app) -> dict:
+    """``eclaireur serve``'s proxy options for an Éclaireur app (its settings decide which proxies are trusted)."""
+    from assistant.api.security import server_options
+
+    settings = getattr(app.state, "settings", None)
+    return server_options(settings) if settings is not None else {}
+
+
 class LiveServer:
     """A real uvicorn server on a loopback port, in a thread."""
 
@@ -108,7 +116,8 @@ class LiveServer:
 
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                                    **served_like_production(app)))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> LiveServer:

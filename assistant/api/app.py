@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -16,10 +16,13 @@ from starlette.exceptions import HTTPException
 from ..records import RecordsUnavailable
 from ..service import Eclaireur
 from ..settings import Settings
-from .errors import http_error_handler, validation_error_handler
+from .errors import PROTECTED, error_responses, http_error_handler, validation_error_handler
 from .metrics import Metrics, MetricsMiddleware
 from .routers import admin, ask, documents, feedback, health, search, widget
-from .security import BodySizeLimit, KeyRing, NoSniff, RateLimiter
+from .admission import Admission
+from .keys import KeyRing
+from .links import DocumentLinks, LinkSigner
+from .security import BodySizeLimit, NoSniff, require
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +54,9 @@ def create_app(settings: Settings | None = None, service: Eclaireur | None = Non
     app.state.settings = settings
     app.state.service = service
     app.state.keyring = KeyRing.from_settings(settings)
-    app.state.rate_limiter = RateLimiter()
+    app.state.links = DocumentLinks(LinkSigner.from_settings(settings) if app.state.keyring.keys else None)
     app.state.metrics = Metrics()
+    app.add_middleware(Admission, settings=settings, keyring=app.state.keyring)
     app.add_middleware(MetricsMiddleware)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
@@ -67,7 +71,8 @@ def create_app(settings: Settings | None = None, service: Eclaireur | None = Non
         app.include_router(router)
 
     @app.get("/metrics", include_in_schema=True, tags=["supervision"], summary="Métriques Prometheus",
-             response_class=PlainTextResponse)
+             response_class=PlainTextResponse, dependencies=[Depends(require("metrics"))],
+             responses=error_responses(*PROTECTED))
     def metrics() -> PlainTextResponse:
         current = app.state.service.health() if app.state.service else None
         if current is not None:

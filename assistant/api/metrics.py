@@ -9,6 +9,10 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Labels come from fixed sets only: any other method is "OTHER", any unrouted path is UNROUTED, so that no
+# request can create a new series.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNROUTED = "non routé"
 
 
 class Metrics:
@@ -29,6 +33,13 @@ class Metrics:
                                    registry=self.registry)
 
 
+def labels(request: Request) -> tuple[str, str]:
+    """The route's template (``/documents/{document_id:path}``, never the path asked for) and the method."""
+    route = request.scope.get("route")
+    endpoint = getattr(route, "path", None) or UNROUTED
+    return endpoint, request.method if request.method in METHODS else "OTHER"
+
+
 class MetricsMiddleware(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next):
         started = time.perf_counter()
@@ -38,8 +49,7 @@ class MetricsMiddleware(BaseHTTPMiddleware):
             status = response.status_code
             return response
         finally:
-            route = request.scope.get("route")
-            endpoint = getattr(route, "path", "non routé")
+            endpoint, method = labels(request)
             metrics: Metrics = request.app.state.metrics
-            metrics.requests.labels(endpoint, request.method, str(status)).inc()
+            metrics.requests.labels(endpoint, method, str(status)).inc()
             metrics.latency.labels(endpoint).observe(time.perf_counter() - started)

@@ -1,160 +1,83 @@
-"""API keys with scopes, rate limits (per key, or per IP for calls without a key), a cap on body size.
+"""Who may call: scopes checked per endpoint, "local only" mode, proxy trust; and a cap on body size.
 
-Keys come from the environment (``ECLAIREUR_API_KEYS``, ``ECLAIREUR_ADMIN_API_KEYS``) or from a file of
-hashed keys (``scope:sha256:name`` per line); they are compared as SHA-256 digests in constant time and
-never logged. With no key configured, the search endpoints answer loopback clients only and the admin
-endpoints are disabled.
+With no key configured, the search endpoints answer local clients only (a direct connection from this
+machine) and the admin endpoints are disabled. Keys are in ``keys``; rate limits and load in ``admission``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ipaddress
 import logging
-import threading
-import time
-from collections import OrderedDict
-from dataclasses import dataclass
-from pathlib import Path
 
 from fastapi import HTTPException, Request
 
 from ..settings import Settings
+from .keys import ApiKey, KeyRing
 
 logger = logging.getLogger(__name__)
 
-SCOPES = ("search", "admin")
+# A request carrying one of these came through a proxy: it is never "local", whatever address it claims.
+FORWARDING_HEADERS = frozenset({b"x-forwarded-for", b"forwarded", b"x-real-ip"})
 
 
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    name: str
-    scope: str  # "search" or "admin" (admin includes search)
-    digest: str
-
-
-class KeyRing:
-    def __init__(self, keys: list[ApiKey]) -> None:
-        self.keys = keys
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> KeyRing:
-        keys = [ApiKey(f"search-{i + 1}", "search", hash_key(k)) for i, k in enumerate(settings.api_keys) if k]
-        keys += [ApiKey(f"admin-{i + 1}", "admin", hash_key(k)) for i, k in enumerate(settings.admin_api_keys) if k]
-        if settings.api_keys_file:
-            keys += read_keys_file(settings.api_keys_file)
-        return cls(keys)
-
-    def has_scope(self, scope: str) -> bool:
-        return any(key.scope == scope or key.scope == "admin" for key in self.keys)
-
-    def identify(self, presented: str) -> ApiKey | None:
-        """The key matching ``presented``; every stored digest is compared, in constant time."""
-        digest = hash_key(presented)
-        found = None
-        for key in self.keys:
-            if hmac.compare_digest(digest, key.digest):
-                found = key
-        return found
-
-    def describe(self) -> str:
-        if not self.keys:
-            return ("Aucune clé d'API configurée : recherche et questions ouvertes aux seuls clients locaux (127.0.0.1), "
-                    "administration désactivée. Réglez ECLAIREUR_API_KEYS / ECLAIREUR_ADMIN_API_KEYS pour ouvrir l'accès.")
-        admin = sum(1 for k in self.keys if k.scope == "admin")
-        state = "activée" if admin else "désactivée (aucune clé admin)"
-        return f"{len(self.keys) - admin} clé(s) « search » et {admin} clé(s) « admin » chargées ; administration {state}."
-
-
-def read_keys_file(path: Path) -> list[ApiKey]:
-    """Lines ``scope:sha256-hex:name``; blank lines and ``#`` comments ignored."""
-    keys = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        parts = line.split(":", 2)
-        if len(parts) < 2 or parts[0] not in SCOPES or len(parts[1]) != 64:
-            raise ValueError(f"{path}, ligne {number} : format attendu « portée:sha256:nom » (portée search ou admin)")
-        keys.append(ApiKey(parts[2] if len(parts) == 3 else f"{parts[0]}-{number}", parts[0], parts[1].lower()))
-    return keys
-
-
-class RateLimiter:
-    """Token buckets: ``per_minute`` requests, refilled continuously; bounded number of tracked identities."""
-
-    def __init__(self, max_tracked: int = 100_000) -> None:
-        self._buckets: OrderedDict[tuple, tuple[float, float]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._max = max_tracked
-
-    def retry_after(self, identity: tuple, per_minute: int) -> float:
-        """0 when the request may go ahead (and is counted), else the seconds to wait."""
-        rate = per_minute / 60.0
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.pop(identity, (float(per_minute), now))
-            tokens = min(float(per_minute), tokens + (now - last) * rate)
-            wait = 0.0 if tokens >= 1 else (1 - tokens) / rate
-            self._buckets[identity] = (tokens - 1 if wait == 0 else tokens, now)
-            while len(self._buckets) > self._max:
-                self._buckets.popitem(last=False)
-        return wait
+def server_options(settings: Settings) -> dict:
+    """uvicorn's proxy options, from ``ECLAIREUR_TRUSTED_PROXIES`` only: passed explicitly, so that uvicorn
+    never reads ``FORWARDED_ALLOW_IPS`` from the environment; without trusted proxies, no header is believed."""
+    trusted = list(settings.trusted_proxies)
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted}
 
 
 def is_loopback(host: str | None) -> bool:
     try:
         return host is not None and ipaddress.ip_address(host).is_loopback
     except ValueError:
-        return host == "testclient"
+        return False
 
 
-def presented_key(request: Request) -> str | None:
-    key = request.headers.get("x-api-key")
-    authorization = request.headers.get("authorization", "")
+def is_local(scope: dict) -> bool:
+    """A direct connection from this machine: the socket peer is a loopback address and no proxy relayed it."""
+    client = scope.get("client")
+    relayed = any(name.lower() in FORWARDING_HEADERS for name, _ in scope.get("headers") or ())
+    return bool(client) and is_loopback(client[0]) and not relayed
+
+
+def client_host(scope: dict) -> str:
+    """The caller's address: the socket peer, or the client a trusted proxy names (uvicorn resolved it)."""
+    client = scope.get("client")
+    return client[0] if client else "inconnu"
+
+
+def presented_key(headers) -> str | None:
+    key = headers.get("x-api-key")
+    authorization = headers.get("authorization", "")
     if not key and authorization.lower().startswith("bearer "):
         key = authorization[7:].strip()
     return key or None
 
 
 def require(scope: str):
-    """A dependency that admits requests allowed for ``scope`` and within the rate limits."""
+    """A dependency that admits requests allowed for ``scope``; the key was identified (and the request
+    counted against its limits) by the ``Admission`` middleware."""
 
     def check(request: Request) -> ApiKey | None:
-        app = request.app
-        keyring: KeyRing = app.state.keyring
-        settings: Settings = app.state.settings
-        client = request.client.host if request.client else None
-        key = None
+        keyring: KeyRing = request.app.state.keyring
         if not keyring.has_scope(scope):
             if scope == "admin":
                 raise HTTPException(403, "Administration désactivée : aucune clé « admin » n'est configurée "
                                          "(ECLAIREUR_ADMIN_API_KEYS ou ECLAIREUR_API_KEYS_FILE).")
-            if not is_loopback(client):
+            if scope == "metrics" and keyring.keys:
+                raise HTTPException(403, "Métriques réservées : aucune clé « metrics » ou « admin » n'est configurée "
+                                         "(ECLAIREUR_API_KEYS_FILE), ou lisez-les sur ECLAIREUR_METRICS_LISTEN.")
+            if not is_local(request.scope):
                 raise HTTPException(403, "Aucune clé d'API n'est configurée : ce service n'accepte que les appels locaux. "
                                          "L'administrateur doit définir ECLAIREUR_API_KEYS.")
-        else:
-            presented = presented_key(request)
-            key = keyring.identify(presented) if presented else None
-            if key is None:
-                raise HTTPException(401, "Clé d'API manquante ou invalide : envoyez-la dans l'en-tête X-API-Key.",
-                                    headers={"WWW-Authenticate": "Bearer"})
-            if scope == "admin" and key.scope != "admin":
-                raise HTTPException(403, "Cette clé d'API n'a pas la portée « admin ».")
-        # A key identifies its holder (a bot, an intranet) whatever its address; anonymous calls are limited per IP.
-        limiter: RateLimiter = app.state.rate_limiter
-        if key is not None:
-            wait = limiter.retry_after(("key", key.name), settings.rate_limit_per_minute)
-        else:
-            wait = limiter.retry_after(("ip", client), settings.ip_rate_limit_per_minute)
-        if wait > 0:
-            seconds = max(1, round(wait + 0.5))
-            raise HTTPException(429, f"Trop de requêtes : réessayez dans {seconds} s.", headers={"Retry-After": str(seconds)})
+            return None
+        key: ApiKey | None = getattr(request.state, "api_key", None)
+        if key is None:
+            raise HTTPException(401, "Clé d'API manquante ou invalide : envoyez-la dans l'en-tête X-API-Key.",
+                                headers={"WWW-Authenticate": "Bearer"})
+        if not key.grants(scope):
+            raise HTTPException(403, f"Cette clé d'API n'a pas la portée « {scope} ».")
         return key
 
     return check

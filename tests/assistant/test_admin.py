@@ -10,7 +10,7 @@ from support import write_corpus
 from assistant.service import Eclaireur
 from assistant.settings import Settings
 
-ADMIN_KEY = "cle-admin-tests-0001"
+ADMIN_KEY = "cle-admin-tests-0001-0123456789"
 
 
 def admin_client(server) -> httpx.Client:

@@ -1,15 +1,21 @@
-"""Keys, scopes, rate limits, body size and CORS, as a client on the network sees them."""
+"""Keys, scopes, rate limits, proxies, body size and CORS, as a client on the network sees them."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 import httpx
 import pytest
+import uvicorn
 
-from assistant.api.security import KeyRing, RateLimiter, read_keys_file
+from assistant.api.admission import RateLimiter
+from assistant.api.app import create_app
+from assistant.api.keys import KeyRing, hash_key, read_keys_file
+from assistant.api.security import server_options
+from assistant.cli import main
 
-SEARCH_KEY, ADMIN_KEY = "cle-recherche-0123456789", "cle-admin-9876543210"
+SEARCH_KEY, ADMIN_KEY = "cle-recherche-0123456789", "cle-admin-9876543210-abcdef"
 
 
 def test_without_keys_admin_is_disabled_and_search_is_open_locally(api):
@@ -82,3 +88,129 @@ def test_a_key_is_limited_on_its_own_quota_not_its_address(default_service, serv
     with httpx.Client(base_url=server.url, headers={"X-API-Key": SEARCH_KEY}) as client:
         statuses = [client.get("/search", params={"q": "laboratoire", "mode": "lexical"}).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
+
+
+# ---------- proxies and "local only" mode ----------
+
+def call_as(asgi_app, peer: str, path: str, headers: dict | None = None) -> httpx.Response:
+    """A request reaching ``asgi_app`` from the socket address ``peer`` (only loopback is reachable in tests)."""
+    async def send() -> httpx.Response:
+        transport = httpx.ASGITransport(app=asgi_app, client=(peer, 40_000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://eclaireur.test") as client:
+            return await client.get(path, headers=headers)
+    return asyncio.run(send())
+
+
+def as_uvicorn_serves_it(service, **overrides):
+    """The application wrapped exactly as ``eclaireur serve`` has uvicorn wrap it (proxy middleware included)."""
+    settings = service.settings.model_copy(update=overrides)
+    config = uvicorn.Config(create_app(settings, service=service), **server_options(settings))
+    config.load()
+    return config.loaded_app
+
+
+def test_forwarded_for_never_makes_a_remote_caller_local(default_service, monkeypatch):
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "*")  # read by uvicorn itself unless told otherwise
+    app = as_uvicorn_serves_it(default_service)
+    spoofed = call_as(app, "203.0.113.7", "/search?q=laboratoire", {"X-Forwarded-For": "127.0.0.1, 8.8.8.8"})
+    assert spoofed.status_code == 403 and "appels locaux" in spoofed.json()["detail"]
+    assert call_as(app, "127.0.0.1", "/search?q=laboratoire").status_code == 200
+
+
+def test_a_request_relayed_by_a_trusted_proxy_is_never_local(default_service):
+    app = as_uvicorn_serves_it(default_service, trusted_proxies=["203.0.113.7"])
+    relayed = call_as(app, "203.0.113.7", "/search?q=laboratoire", {"X-Forwarded-For": "127.0.0.1"})
+    assert relayed.status_code == 403
+
+
+def test_the_test_client_name_is_not_a_local_address(default_service):
+    app = create_app(default_service.settings, service=default_service)
+    assert call_as(app, "testclient", "/search?q=laboratoire").status_code == 403
+
+
+def test_rotating_forwarded_for_does_not_escape_the_per_ip_limit(default_service, serve, monkeypatch):
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "*")
+    server = serve(default_service, ip_rate_limit_per_minute=3)
+    with httpx.Client(base_url=server.url) as client:
+        statuses = [client.get("/search", params={"q": "laboratoire", "mode": "lexical"},
+                               headers={"X-Forwarded-For": f"198.51.100.{n}"}).status_code for n in range(4)]
+    assert statuses[-1] == 429
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(default_service, serve):
+    server = serve(default_service, api_keys=[SEARCH_KEY], trusted_proxies=["127.0.0.1"], ip_rate_limit_per_minute=2)
+    with httpx.Client(base_url=server.url) as client:
+        def status(client_address: str) -> int:
+            return client.get("/search", params={"q": "laboratoire"}, headers={"X-Forwarded-For": client_address}).status_code
+        assert [status("198.51.100.1") for _ in range(3)] == [401, 401, 429]
+        assert status("198.51.100.2") == 401
+
+
+def test_server_options_ignore_proxy_variables_of_the_environment(default_service, monkeypatch):
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "*")
+    assert server_options(default_service.settings) == {"proxy_headers": False, "forwarded_allow_ips": []}
+    trusted = default_service.settings.model_copy(update={"trusted_proxies": ["10.0.0.2"]})
+    assert server_options(trusted) == {"proxy_headers": True, "forwarded_allow_ips": ["10.0.0.2"]}
+
+
+# ---------- credential guessing and weak keys ----------
+
+def test_wrong_keys_are_limited_per_address_even_when_the_right_key_follows(default_service, serve):
+    server = serve(default_service, api_keys=[SEARCH_KEY], auth_failures_per_minute=3)
+    with httpx.Client(base_url=server.url, params={"q": "laboratoire"}) as client:
+        guesses = [client.get("/search", headers={"X-API-Key": f"essai-{n:024d}"}) for n in range(4)]
+        assert [g.status_code for g in guesses] == [401, 401, 401, 429]
+        assert int(guesses[-1].headers["Retry-After"]) >= 1 and "clés d'API erronées" in guesses[-1].json()["detail"]
+        # Locked out: a right guess gets the same 429, so it cannot be told apart.
+        assert client.get("/search", headers={"X-API-Key": SEARCH_KEY}).status_code == 429
+
+
+def test_short_keys_stop_the_start_up_with_a_french_message(default_service):
+    settings = default_service.settings.model_copy(update={"admin_api_keys": ["secret-trop-court"]})
+    with pytest.raises(ValueError, match="ECLAIREUR_ADMIN_API_KEYS est trop courte .17 caractères.") as refused:
+        create_app(settings, service=default_service)
+    assert "secret-trop-court" not in str(refused.value) and "eclaireur keys new" in str(refused.value)
+
+
+def test_keys_new_prints_a_strong_key_and_its_hashed_line(capsys, tmp_path):
+    assert main(["keys", "new", "--scope", "metrics", "--name", "prometheus"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line and not line.endswith(":")]
+    key, line = lines
+    assert len(key) >= 40 and line == f"metrics:{hash_key(key)}:prometheus"
+    (tmp_path / "cles.txt").write_text(line + "\n", encoding="utf-8")
+    assert KeyRing(read_keys_file(tmp_path / "cles.txt")).identify(key).scope == "metrics"
+
+
+# ---------- metrics ----------
+
+def metric_series(text: str) -> set[str]:
+    return {line.rsplit(" ", 1)[0] for line in text.splitlines() if line and not line.startswith("#")}
+
+
+def test_made_up_methods_and_paths_never_create_metric_series(default_service, serve):
+    server = serve(default_service, admin_api_keys=[ADMIN_KEY])
+    with httpx.Client(base_url=server.url, headers={"X-API-Key": ADMIN_KEY}) as client:
+        client.request("INVENTEE", "/chemin-inconnu")
+        client.get("/documents/inconnu.md")
+        client.get("/metrics")
+        before = metric_series(client.get("/metrics").text)
+        for n in range(500):
+            client.request(f"METHODE{n}", f"/chemin-{n}")
+        client.get("/documents/autre-inconnu.md")
+        after = metric_series(client.get("/metrics").text)
+    assert after == before
+    assert any('method="OTHER"' in series and 'endpoint="non routé"' in series for series in after)
+    assert any('endpoint="/documents/{document_id:path}"' in series for series in after)
+
+
+def test_metrics_need_a_metrics_or_admin_key(default_service, serve, tmp_path):
+    metrics_key = "cle-prometheus-0123456789-abcdef"
+    keys_file = tmp_path / "cles.txt"
+    keys_file.write_text(f"metrics:{hash_key(metrics_key)}:prometheus\n", encoding="utf-8")
+    server = serve(default_service, api_keys=[SEARCH_KEY], admin_api_keys=[ADMIN_KEY], api_keys_file=keys_file)
+    with httpx.Client(base_url=server.url) as client:
+        assert client.get("/metrics").status_code == 401
+        assert client.get("/metrics", headers={"X-API-Key": SEARCH_KEY}).status_code == 403
+        assert client.get("/metrics", headers={"X-API-Key": metrics_key}).status_code == 200
+        assert client.get("/metrics", headers={"X-API-Key": ADMIN_KEY}).status_code == 200
+        assert client.get("/search", params={"q": "laboratoire"}, headers={"X-API-Key": metrics_key}).status_code == 403

@@ -21,7 +21,7 @@ from assistant.settings import Settings
 from index.builder import IndexConfig, build_index
 from index.sources import CorpusFolder
 
-ADMIN_KEY = "cle-admin-pannes-0001"
+ADMIN_KEY = "cle-admin-pannes-0001-0123456789"
 BUSY_TIMEOUT = 1.0
 QUESTION = "Qui coordonne le Mois de l'innovation publique ?"
 

@@ -19,7 +19,7 @@ from assistant.retrieval import Retriever
 from index.builder import BUILDS, current_build
 from index.snapshot import IndexSnapshot
 
-ADMIN_KEY = "cle-admin-crash-0001"
+ADMIN_KEY = "cle-admin-crash-0001-0123456789"
 LOT = {f"lot/note-{n:02d}.md": f"# Note de service {n}\n\n" + " ".join(
     f"Phrase {i} de la note {n} sur la modernisation de l'action publique." for i in range(20)) for n in range(12)}
 HACKATHON = {"guides/hackathon.md": "# Organiser un hackathon\n\n"

@@ -16,8 +16,8 @@ from support import PROJECT_ROOT, write_corpus
 from assistant.service import Eclaireur
 from assistant.settings import Settings
 
-ADMIN_KEY = "cle-admin-charge-0001"
-SEARCH_KEY = "cle-agents-charge-0001"
+ADMIN_KEY = "cle-admin-charge-0001-0123456789"
+SEARCH_KEY = "cle-agents-charge-0001-0123456789"
 CLIENTS = 32
 LOAD_SECONDS = 60
 REINDEX_AFTER_SECONDS = 15

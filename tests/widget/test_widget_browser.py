@@ -12,6 +12,8 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
+WIDGET_KEY = "cle-du-widget-intranet-0123456789"
+
 # ---------- helpers ----------
 
 def open_demo(page: Page, base_url: str):
@@ -364,8 +366,8 @@ def test_too_many_requests_says_when_to_try_again(page, serve, default_service):
 
 def test_cross_origin_intranet_with_an_api_key_under_a_strict_csp(page, serve, default_service, intranet):
     """The issue's two lines on another origin, with a key, CORS, and a CSP forbidding any inline style or script."""
-    server = serve(default_service, api_keys=["cle-du-widget"], cors_origins=[intranet.url])
-    body = intranet_page(server.url, f'api-url="{server.url}" api-key="cle-du-widget" placeholder="Votre question" max-results="3"')
+    server = serve(default_service, widget_api_keys=[WIDGET_KEY], cors_origins=[intranet.url])
+    body = intranet_page(server.url, f'api-url="{server.url}" api-key="{WIDGET_KEY}" placeholder="Votre question" max-results="3"')
     csp = f"default-src 'none'; script-src {server.url}; connect-src {server.url}; img-src data:"
     page.goto(intranet.put("/", body, {"Content-Security-Policy": csp}))
     widget = page.locator("eclaireur-search")
@@ -377,14 +379,14 @@ def test_cross_origin_intranet_with_an_api_key_under_a_strict_csp(page, serve, d
     assert ask_button.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(0, 0, 145)"  # styled despite the CSP
     with page.expect_request(lambda r: r.url.endswith("/ask") and r.method == "POST") as asked:
         ask_button.click()
-    assert asked.value.headers.get("x-api-key") == "cle-du-widget"
+    assert asked.value.headers.get("x-api-key") == WIDGET_KEY
     wait_for_answer(page)
     expect(widget.locator("section.answer h2")).to_have_text("Réponse")
 
 
 @pytest.mark.network_errors_expected
 def test_a_wrong_key_says_access_is_refused(page, serve, default_service, intranet):
-    server = serve(default_service, api_keys=["cle-du-widget"], cors_origins=[intranet.url])
+    server = serve(default_service, widget_api_keys=[WIDGET_KEY], cors_origins=[intranet.url])
     # No api-url: the widget talks to the server its script came from.
     page.goto(intranet.put("/", intranet_page(server.url, 'api-key="mauvaise-cle"')))
     widget = page.locator("eclaireur-search")

@@ -8,7 +8,7 @@ from ...answers import Answer
 from ...retrieval import SearchFilters
 from ...service import AskResult, Eclaireur
 from ..dependencies import get_service
-from ..document_page import document_url
+from ..links import DocumentLinks
 from ..errors import PROTECTED, error_responses
 from ..schemas import AskRequest, AskResponse, CitationOut, RelatedDocument
 from ..security import require
@@ -26,7 +26,7 @@ def ask(request: AskRequest, http: Request, service: Eclaireur = Depends(get_ser
     channel = x_eclaireur_channel if x_eclaireur_channel in CHANNELS else "api"
     result = service.ask(request.question, request.conversation_id, search_filters, channel)
     http.app.state.metrics.answers.labels(result.answer.status).inc()
-    return to_response(result)
+    return to_response(result, http.app.state.links)
 
 
 @router.delete("/conversations/{conversation_id}", status_code=204, responses=error_responses(404),
@@ -37,15 +37,16 @@ def forget(conversation_id: str, service: Eclaireur = Depends(get_service)) -> R
     return Response(status_code=204)
 
 
-def to_response(result: AskResult) -> AskResponse:
+def to_response(result: AskResult, links: DocumentLinks) -> AskResponse:
     answer: Answer = result.answer
     citations = [CitationOut(number=c.number, title=c.chunk.title, heading_path=" > ".join(c.chunk.heading_path),
-                             url=document_url(c.chunk.url, c.chunk.document_id), document_id=c.chunk.document_id,
+                             url=links.url(c.chunk.url, c.chunk.document_id), document_id=c.chunk.document_id,
                              chunk_id=c.chunk.chunk_id, page=c.chunk.page, quote=c.quote) for c in answer.citations]
     related = [RelatedDocument(document_id=r.best.chunk.document_id, title=r.best.chunk.title, type=r.best.chunk.type,
-                               url=document_url(r.best.chunk.url, r.best.chunk.document_id),
+                               url=links.url(r.best.chunk.url, r.best.chunk.document_id),
                                heading_path=" > ".join(r.best.chunk.heading_path), score=round(r.score, 6))
                for r in answer.related]
     return AskResponse(answer=answer.text, status=answer.status, confidence=answer.confidence, method=answer.method,
                        citations=citations, related=related, answer_id=result.answer_id,
-                       conversation_id=result.conversation_id, fallback_reason=result.fallback_reason, timings=result.timings)
+                       conversation_id=result.conversation_id, fallback_reason=result.fallback_reason,
+                       rerank_fallback=result.rerank_fallback, timings=result.timings)

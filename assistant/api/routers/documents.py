@@ -7,10 +7,10 @@ from fastapi.responses import HTMLResponse
 
 from ...service import Eclaireur
 from ..dependencies import get_service
-from ..document_page import document_url, render_document_page
+from ..document_page import render_document_page
 from ..errors import PROTECTED, error_responses
 from ..schemas import DocumentResponse
-from ..security import require
+from ..links import document_access
 
 router = APIRouter(tags=["documents"], responses=error_responses(*PROTECTED))
 
@@ -18,7 +18,7 @@ router = APIRouter(tags=["documents"], responses=error_responses(*PROTECTED))
 @router.get("/documents/{document_id:path}", response_model=DocumentResponse,
             responses=error_responses(404) | {200: {"content": {"text/html": {}},
                                                     "description": "JSON, ou page HTML lisible si le client demande text/html"}},
-            summary="Lire un document", dependencies=[Depends(require("search"))])
+            summary="Lire un document", dependencies=[Depends(document_access)])
 def get_document(document_id: str, request: Request, service: Eclaireur = Depends(get_service)):
     """JSON for programs; a readable page for browsers (``Accept: text/html``), where result links open."""
     document = service.document(document_id)
@@ -29,7 +29,7 @@ def get_document(document_id: str, request: Request, service: Eclaireur = Depend
         return HTMLResponse(render_document_page(document))
     return DocumentResponse(
         document_id=document.document_id, title=document.title, type=document.type, tags=list(document.tags),
-        url=document_url(document.url, document.document_id), folder=document.folder,
+        url=request.app.state.links.url(document.url, document.document_id), folder=document.folder,
         metadata=document.metadata, text=document.text, chunks=document.chunk_count,
     )
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from ...retrieval import SearchFilters, SearchOutcome
 from ...service import Eclaireur
 from ..dependencies import get_service
-from ..document_page import document_url
+from ..links import DocumentLinks
 from ..errors import PROTECTED, error_responses
 from ..schemas import Passage, SearchRequest, SearchResponse, SearchResult
 from ..security import require
@@ -19,22 +19,24 @@ router = APIRouter(tags=["recherche"], responses=error_responses(*PROTECTED))
 
 @router.get("/search", response_model=SearchResponse, summary="Rechercher (paramètres d'URL)",
              dependencies=[Depends(require("search"))])
-def search_get(request: Annotated[SearchRequest, Query()], service: Eclaireur = Depends(get_service)) -> SearchResponse:
-    return run_search(request, service)
+def search_get(request: Annotated[SearchRequest, Query()], http: Request,
+               service: Eclaireur = Depends(get_service)) -> SearchResponse:
+    return run_search(request, service, http.app.state.links)
 
 
 @router.post("/search", response_model=SearchResponse, summary="Rechercher (corps JSON)",
              dependencies=[Depends(require("search"))])
-def search_post(request: SearchRequest, service: Eclaireur = Depends(get_service)) -> SearchResponse:
-    return run_search(request, service)
+def search_post(request: SearchRequest, http: Request, service: Eclaireur = Depends(get_service)) -> SearchResponse:
+    return run_search(request, service, http.app.state.links)
 
 
-def run_search(request: SearchRequest, service: Eclaireur) -> SearchResponse:
+def run_search(request: SearchRequest, service: Eclaireur, links: DocumentLinks) -> SearchResponse:
     filters = SearchFilters(types=tuple(request.type), tags=tuple(request.tag), folder=request.folder)
-    return to_response(service.search(request.q, k=request.k, mode=request.mode, filters=filters))
+    outcome = service.search(request.q, k=request.k, mode=request.mode, filters=filters, rerank=request.rerank)
+    return to_response(outcome, links)
 
 
-def to_response(outcome: SearchOutcome) -> SearchResponse:
+def to_response(outcome: SearchOutcome, links: DocumentLinks) -> SearchResponse:
     results = []
     for hit in outcome.results:
         best = hit.best.chunk
@@ -42,8 +44,9 @@ def to_response(outcome: SearchOutcome) -> SearchResponse:
                             score=round(h.score, 6), page=h.chunk.page) for h in hit.chunk_hits]
         results.append(SearchResult(
             document_id=best.document_id, title=best.title, type=best.type, tags=list(best.tags),
-            url=document_url(best.url, best.document_id), score=round(hit.score, 6),
+            url=links.url(best.url, best.document_id), score=round(hit.score, 6),
             heading_path=passages[0].heading_path, snippet=hit.best.snippet, chunk_id=best.chunk_id, page=best.page,
             passages=passages,
         ))
-    return SearchResponse(query=outcome.query, mode=outcome.mode, results=results, took_ms=outcome.took_ms)
+    return SearchResponse(query=outcome.query, mode=outcome.mode, results=results, took_ms=outcome.took_ms,
+                          reranked=outcome.reranked, rerank_fallback=outcome.rerank_fallback)

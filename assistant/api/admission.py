@@ -1,0 +1,155 @@
+"""Fair use: every request spends tokens from its caller's budget before anything else runs.
+
+- A caller is a key, or an address for calls without a valid key. ``/ask`` costs more than the rest, and
+  errors (401, 404, 422…) cost like any request: nobody gets free retries.
+- A ``widget`` key is shared by every agent of an intranet: each address gets its own sub-budget inside it,
+  so one agent (or one script) cannot lock the others out.
+- Wrong keys are counted per address: after too many, that address gets 429 whatever key it sends.
+- Model work (``/ask``, ``/search``) runs a few at a time per caller; when the server's queue is full it
+  answers 503 with ``Retry-After`` at once rather than letting every caller's latency grow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+from collections import OrderedDict
+from contextlib import asynccontextmanager
+
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+
+from ..settings import Settings
+from .keys import KeyRing
+from .security import client_host, presented_key
+
+FREE_PATHS = frozenset({"/health", "/widget.js", "/", "/demo"})
+MODEL_PATHS = frozenset({"/ask", "/search"})
+SATURATED_RETRY_SECONDS = 2
+
+
+class RateLimiter:
+    """Token buckets of ``per_minute`` tokens, refilled continuously; a bounded number of tracked callers."""
+
+    def __init__(self, max_tracked: int = 100_000) -> None:
+        self._buckets: OrderedDict[tuple, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._max = max_tracked
+
+    def retry_after(self, identity: tuple, per_minute: int, cost: float = 1.0) -> float:
+        """0 when ``cost`` tokens were there (they are now spent), else the seconds until they will be."""
+        return self._update(identity, per_minute, cost, spend=True)
+
+    def blocked_for(self, identity: tuple, per_minute: int) -> float:
+        """The seconds until one token is there, without spending any."""
+        return self._update(identity, per_minute, 1.0, spend=False)
+
+    def _update(self, identity: tuple, per_minute: int, cost: float, spend: bool) -> float:
+        rate = per_minute / 60.0
+        cost = min(cost, float(per_minute))  # a request dearer than the whole bucket still gets through when it is full
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.pop(identity, (float(per_minute), now))
+            tokens = min(float(per_minute), tokens + (now - last) * rate)
+            wait = 0.0 if tokens >= cost else (cost - tokens) / rate
+            self._buckets[identity] = (tokens - cost if wait == 0 and spend else tokens, now)
+            while len(self._buckets) > self._max:
+                self._buckets.popitem(last=False)
+        return wait
+
+
+class CallerBusy(Exception):
+    """This caller already has as much model work running and waiting as it may."""
+
+
+class Saturated(Exception):
+    """The server's model work queue is full."""
+
+
+class WorkGate:
+    """At most ``per_caller`` model requests run at once for one caller, ``per_caller_queued`` wait or run, and
+    ``total`` across all callers. Used from the event loop only, so plain counters suffice."""
+
+    def __init__(self, per_caller: int, per_caller_queued: int, total: int) -> None:
+        self.per_caller, self.per_caller_queued, self.total = per_caller, max(per_caller, per_caller_queued), total
+        self.pending = 0
+        self._callers: dict[tuple, tuple[asyncio.Semaphore, int]] = {}
+
+    @asynccontextmanager
+    async def slot(self, caller: tuple):
+        if self.pending >= self.total:
+            raise Saturated()
+        semaphore, users = self._callers.get(caller, (None, 0))
+        if users >= self.per_caller_queued:
+            raise CallerBusy()
+        semaphore = semaphore or asyncio.Semaphore(self.per_caller)
+        self._callers[caller] = (semaphore, users + 1)
+        self.pending += 1
+        try:
+            async with semaphore:
+                yield
+        finally:
+            self.pending -= 1
+            users = self._callers[caller][1] - 1
+            if users:
+                self._callers[caller] = (semaphore, users)
+            else:
+                del self._callers[caller]
+
+
+class Admission:
+    """ASGI middleware: identifies the key (for the ``require`` dependency), spends the caller's tokens, and
+    runs model work through the ``WorkGate``. Refusals are French JSON errors with ``Retry-After``."""
+
+    def __init__(self, app, settings: Settings, keyring: KeyRing) -> None:
+        self.app, self.settings, self.keyring = app, settings, keyring
+        self.limiter = RateLimiter()
+        self.gate = WorkGate(settings.model_work_per_caller, settings.model_queue_per_caller, settings.model_queue_limit)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] == "OPTIONS" or scope["path"] in FREE_PATHS:
+            return await self.app(scope, receive, send)
+        settings, address = self.settings, client_host(scope)
+        presented = presented_key(Headers(scope=scope))
+        key = None
+        if presented and self.keyring.keys:
+            locked = self.limiter.blocked_for(("auth", address), settings.auth_failures_per_minute)
+            if locked:
+                return await refuse(scope, receive, send, 429, locked, "Trop de clés d'API erronées depuis cette adresse : "
+                                                                      "réessayez dans {seconds} s.")
+            key = self.keyring.identify(presented)
+            if key is None:
+                self.limiter.retry_after(("auth", address), settings.auth_failures_per_minute)
+        scope.setdefault("state", {})["api_key"] = key
+        cost = settings.ask_cost if scope["path"] == "/ask" else 1
+        if key is None:
+            caller = ("ip", address)
+            wait = self.limiter.retry_after(caller, settings.ip_rate_limit_per_minute, cost)
+        else:
+            caller = ("key", key.name)
+            wait = 0.0
+            if key.scope == "widget":
+                wait = self.limiter.retry_after(("key", key.name, address), settings.widget_client_rate_limit_per_minute, cost)
+            wait = wait or self.limiter.retry_after(caller, settings.rate_limit_per_minute, cost)
+        if wait:
+            return await refuse(scope, receive, send, 429, wait, "Trop de requêtes : réessayez dans {seconds} s.")
+        if scope["path"] not in MODEL_PATHS:
+            return await self.app(scope, receive, send)
+        try:
+            async with self.gate.slot(caller):
+                return await self.app(scope, receive, send)
+        except CallerBusy:
+            return await refuse(scope, receive, send, 429, 1, "Trop de requêtes simultanées pour cette clé : "
+                                                              "attendez les réponses en cours, puis réessayez dans {seconds} s.")
+        except Saturated:
+            return await refuse(scope, receive, send, 503, SATURATED_RETRY_SECONDS,
+                                "Service saturé : trop de questions en cours, réessayez dans {seconds} s.")
+
+
+async def refuse(scope, receive, send, status: int, wait: float, message: str) -> None:
+    seconds = max(1, math.ceil(wait))
+    response = JSONResponse({"detail": message.format(seconds=seconds), "errors": []}, status_code=status,
+                            headers={"Retry-After": str(seconds)})
+    await response(scope, receive, send)
