@@ -30,6 +30,26 @@ def document_url(url: str | None, document_id: str) -> str:
     return f"/documents/{quote(document_id, safe='/')}"
 
 
+def _web_link(address) -> str | None:
+    address = str(address or "")
+    if not address.startswith(("http://", "https://")):
+        return None
+    return f'<a href="{html.escape(address, quote=True)}">{html.escape(address)}</a>'
+
+
+def _provenance(metadata: dict) -> list[str]:
+    """Where the text comes from: a page it was taken from (``source``), or a text written for Éclaireur
+    (``written_for_eclaireur``) that points to an official site for more (``further_reading``)."""
+    parts = []
+    if str(metadata.get("written_for_eclaireur", "")).lower() in {"true", "oui"}:
+        parts.append("Rédigé pour Éclaireur")
+    for field, label in (("further_reading", "Pour aller plus loin"), ("source", "Source")):
+        link = _web_link(metadata.get(field))
+        if link:
+            parts.append(f"{label} : {link}")
+    return parts
+
+
 def render_document_page(document: StoredDocument) -> str:
     """Escaped text, paragraphs as written, bullet lines as lists."""
     blocks = []
@@ -46,9 +66,7 @@ def render_document_page(document: StoredDocument) -> str:
     updated = document.metadata.get("updated")
     if updated:
         meta.append(f"Mis à jour le {html.escape(french_date(str(updated)))}")
-    source = document.metadata.get("source")
-    if source and str(source).startswith(("http://", "https://")):
-        meta.append(f'Source : <a href="{html.escape(str(source), quote=True)}">{html.escape(str(source))}</a>')
+    meta += _provenance(document.metadata)
     return f"""<!doctype html>
 <html lang="fr">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

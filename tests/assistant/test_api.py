@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.api.document_page import render_document_page
+from index.chunkstore import StoredDocument
+
 
 def test_search_by_query_string_returns_grouped_documents(api):
     response = api.get("/search", params={"q": "Quand a lieu le Mois de l'innovation publique ?", "k": 5})
@@ -111,4 +114,14 @@ def test_a_browser_opening_a_result_link_gets_a_readable_french_page(api):
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert '<html lang="fr">' in page.text and f"<h1>{first['title']}</h1>".replace("'", "&#x27;") in page.text
     assert "Mis à jour le" in page.text and "novembre" in page.text
+    assert "Rédigé pour Éclaireur" in page.text and "Pour aller plus loin : <a href=\"https://" in page.text
+    assert "Source :" not in page.text  # the bundled texts were written for Éclaireur, not taken from a site
     assert api.get(first["url"]).headers["content-type"] == "application/json"
+
+
+def test_a_document_taken_from_a_web_page_names_that_page_as_its_source():
+    page = render_document_page(StoredDocument(
+        "web/fiche.md", "Fiche", "guide", (), None, "web", {"source": "https://www.service-public.fr/fiche"},
+        "Texte repris de la page.", 1))
+    assert 'Source : <a href="https://www.service-public.fr/fiche">' in page
+    assert "Rédigé pour Éclaireur" not in page and "Pour aller plus loin" not in page
