@@ -1,7 +1,8 @@
 """What the service remembers, in SQLite: conversations (with expiry), every question asked, feedback.
 
 From these come the content gaps (questions the corpus could not answer or answered badly) and the
-usage statistics that corpus editors and administrators read.
+usage statistics that corpus editors and administrators read. A conversation and an answer belong to the
+caller that created them (``Caller.owner``): no one else may continue, forget or rate them, admins excepted.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
     conversation_id TEXT PRIMARY KEY,
     created_at TEXT NOT NULL,
-    expires_at TEXT NOT NULL
+    expires_at TEXT NOT NULL,
+    owner TEXT
 );
 CREATE TABLE IF NOT EXISTS turns (
     conversation_id TEXT NOT NULL REFERENCES conversations(conversation_id) ON DELETE CASCADE,
@@ -40,7 +42,8 @@ CREATE TABLE IF NOT EXISTS answers (
     confidence REAL NOT NULL,
     channel TEXT NOT NULL,
     latency_ms REAL NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    owner TEXT
 );
 CREATE INDEX IF NOT EXISTS answers_by_date ON answers(created_at);
 CREATE INDEX IF NOT EXISTS conversations_by_expiry ON conversations(expires_at);
@@ -53,7 +56,31 @@ CREATE TABLE IF NOT EXISTS feedback (
 """
 
 
+# Columns added since the first release: an older file gets them on opening (its rows have no owner,
+# so only an admin may act on them).
+ADDED_COLUMNS = (("conversations", "owner TEXT"), ("answers", "owner TEXT"))
+HISTORY_TURNS = 4  # earlier turns a follow-up may draw on; only these are read
+
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking: ``owner`` is the identity their conversations and answers are bound to (a key's digest,
+    or the address of a local caller when no key is configured); an ``admin`` may act on anyone's."""
+
+    owner: str
+    admin: bool = False
+
+    def may_act_on(self, owner: str | None) -> bool:
+        return self.admin or owner == self.owner
+
+
+INTERNAL = Caller("interne", admin=True)  # the command line and the evaluations
+
+
+class ForeignRecord(LookupError):
+    """The conversation or answer exists but belongs to another caller."""
 
 
 class RecordsUnavailable(RuntimeError):
@@ -89,9 +116,10 @@ class Records:
     """
 
     def __init__(self, path: Path, conversation_ttl: timedelta = timedelta(hours=24), keep_question_text: bool = True,
-                 busy_timeout: float = 2.0) -> None:
+                 busy_timeout: float = 2.0, max_turns: int = 20) -> None:
         self.path = Path(path)
         self.ttl = conversation_ttl
+        self.max_turns = max_turns
         self.keep_question_text = keep_question_text
         self.busy_timeout = busy_timeout
         self._local = threading.local()
@@ -119,6 +147,7 @@ class Records:
             if not self._schema_ready:
                 with db:
                     db.executescript(SCHEMA)
+                    _add_missing_columns(db)
                 self._schema_ready = True
             with db:
                 yield db
@@ -128,50 +157,66 @@ class Records:
             raise RecordsUnavailable(f"Base de suivi indisponible ({self.path} : {error}).") from error
 
     # -- conversations ----------------------------------------------------------------------------
-    def history(self, conversation_id: str) -> list[tuple[str, str]] | None:
-        """(question, retrieval query) of earlier turns, oldest first; None when unknown or expired."""
+    def history(self, conversation_id: str, caller: Caller = INTERNAL, last: int = HISTORY_TURNS) -> list[tuple[str, str]] | None:
+        """(question, retrieval query) of the ``last`` earlier turns, oldest first; None when unknown or expired.
+
+        Raises ``ForeignRecord`` when the conversation belongs to another caller.
+        """
         with self._transaction() as db:
-            row = db.execute("SELECT expires_at FROM conversations WHERE conversation_id = ?", (conversation_id,)).fetchone()
+            row = db.execute("SELECT expires_at, owner FROM conversations WHERE conversation_id = ?",
+                             (conversation_id,)).fetchone()
             if row is None or row[0] < now().isoformat():
                 return None
-            turns = db.execute("SELECT question, retrieval_query FROM turns WHERE conversation_id = ? ORDER BY position",
-                               (conversation_id,)).fetchall()
-        return [(q, r) for q, r in turns]
+            if not caller.may_act_on(row[1]):
+                raise ForeignRecord(conversation_id)
+            turns = db.execute("SELECT question, retrieval_query FROM turns WHERE conversation_id = ? "
+                               "ORDER BY position DESC LIMIT ?", (conversation_id, last)).fetchall()
+        return [(q, r) for q, r in reversed(turns)]
 
-    def start_conversation(self) -> str:
+    def start_conversation(self, caller: Caller = INTERNAL) -> str:
         """A new conversation; expired ones are deleted on the way (their questions stay in the log)."""
         conversation_id = uuid.uuid4().hex
         with self._transaction() as db:
             db.execute("DELETE FROM conversations WHERE expires_at < ?", (now().isoformat(),))
-            db.execute("INSERT INTO conversations VALUES (?, ?, ?)",
-                       (conversation_id, now().isoformat(), (now() + self.ttl).isoformat()))
+            db.execute("INSERT INTO conversations (conversation_id, created_at, expires_at, owner) VALUES (?, ?, ?, ?)",
+                       (conversation_id, now().isoformat(), (now() + self.ttl).isoformat(), caller.owner))
         return conversation_id
 
     def add_turn(self, conversation_id: str, question: str, retrieval_query: str) -> None:
+        """Append a turn; only the last ``max_turns`` are kept."""
         with self._transaction() as db:
-            position = db.execute("SELECT COUNT(*) FROM turns WHERE conversation_id = ?", (conversation_id,)).fetchone()[0]
+            position = db.execute("SELECT COALESCE(MAX(position) + 1, 0) FROM turns WHERE conversation_id = ?",
+                                  (conversation_id,)).fetchone()[0]
             db.execute("INSERT INTO turns VALUES (?, ?, ?, ?)", (conversation_id, position, question, retrieval_query))
+            db.execute("DELETE FROM turns WHERE conversation_id = ? AND position <= ?",
+                       (conversation_id, position - self.max_turns))
             db.execute("UPDATE conversations SET expires_at = ? WHERE conversation_id = ?",
                        ((now() + self.ttl).isoformat(), conversation_id))
 
-    def forget_conversation(self, conversation_id: str) -> bool:
+    def forget_conversation(self, conversation_id: str, caller: Caller = INTERNAL) -> bool:
+        """False when the conversation is unknown, or not the caller's."""
         with self._transaction() as db:
+            row = db.execute("SELECT owner FROM conversations WHERE conversation_id = ?", (conversation_id,)).fetchone()
+            if row is None or not caller.may_act_on(row[0]):
+                return False
             return db.execute("DELETE FROM conversations WHERE conversation_id = ?", (conversation_id,)).rowcount > 0
 
     # -- questions and feedback ---------------------------------------------------------------------
     def record_answer(self, conversation_id: str | None, question: str, status: str, confidence: float,
-                      channel: str, latency_ms: float) -> str:
+                      channel: str, latency_ms: float, caller: Caller = INTERNAL) -> str:
         answer_id = uuid.uuid4().hex
         with self._transaction() as db:
-            db.execute("INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            db.execute("INSERT INTO answers (answer_id, conversation_id, question, status, confidence, channel, latency_ms, "
+                       "created_at, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (answer_id, conversation_id, question if self.keep_question_text else None, status,
-                        confidence, channel, latency_ms, now().isoformat()))
+                        confidence, channel, latency_ms, now().isoformat(), caller.owner))
         return answer_id
 
-    def record_feedback(self, answer_id: str, useful: bool, comment: str | None) -> bool:
-        """Store (or replace) the feedback on an answer; False when the answer id is unknown."""
+    def record_feedback(self, answer_id: str, useful: bool, comment: str | None, caller: Caller = INTERNAL) -> bool:
+        """Store (or replace) the feedback on an answer; False when the answer id is unknown or not the caller's."""
         with self._transaction() as db:
-            if db.execute("SELECT 1 FROM answers WHERE answer_id = ?", (answer_id,)).fetchone() is None:
+            row = db.execute("SELECT owner FROM answers WHERE answer_id = ?", (answer_id,)).fetchone()
+            if row is None or not caller.may_act_on(row[0]):
                 return False
             db.execute("INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?)", (answer_id, int(useful), comment, now().isoformat()))
         return True
@@ -207,6 +252,12 @@ class Records:
             "top_questions": [{"question": q, "count": c} for q, c in questions.most_common(10)],
             "latency_ms": {f"p{p}": round(float(np.percentile(latencies, p)), 1) for p in (50, 95, 99)} if latencies else {},
         }
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    for table, column in ADDED_COLUMNS:
+        if column.split()[0] not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
 
 
 def group_similar(questions: list[GapQuestion], encode: Callable[[list[str]], np.ndarray], threshold: float = 0.88) -> list[Gap]:

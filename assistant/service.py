@@ -18,7 +18,7 @@ from .answers import Answer, AnswerComposer, Citation
 from .encoding import SharedEncoder
 from .followups import retrieval_query
 from .generation import GenerationError, LLMClient
-from .records import Gap, Records, RecordsUnavailable, group_similar
+from .records import INTERNAL, Caller, Gap, Records, RecordsUnavailable, group_similar
 from .reindex import ReindexJob
 from .retrieval import Retriever, SearchFilters, SearchOutcome
 from .settings import Settings
@@ -63,7 +63,8 @@ class Eclaireur:
         self._retriever: Retriever | None = None
         self.composer = AnswerComposer(self.encoder, settings.answer_config())
         self.records = Records(settings.records_path, timedelta(hours=settings.conversation_ttl_hours),
-                               settings.record_question_text, busy_timeout=settings.records_busy_timeout_seconds)
+                               settings.record_question_text, busy_timeout=settings.records_busy_timeout_seconds,
+                               max_turns=settings.conversation_max_turns)
         self.reindex = ReindexJob(self.build)
         llm_config = settings.llm_config()
         self.llm = LLMClient(llm_config) if llm_config else None
@@ -116,17 +117,19 @@ class Eclaireur:
         return self.retriever.search(query, k=k, mode=mode or self.settings.default_mode, filters=filters)
 
     def ask(self, question: str, conversation_id: str | None = None, filters: SearchFilters = SearchFilters(),
-            channel: str = "api") -> AskResult:
-        """Answer a question with citations, in the context of its conversation; record it.
+            channel: str = "api", caller: Caller = INTERNAL) -> AskResult:
+        """Answer a question with citations, in the context of its conversation; record it as ``caller``'s.
+
+        Raises ``ForeignRecord`` when the conversation belongs to another caller.
 
         When the records store is unavailable (locked, read-only, disk full), the question is still answered,
         without its conversation history; it is not logged (a warning says so) and ``answer_id`` is empty.
         """
         started = time.perf_counter()
         try:
-            history = self.records.history(conversation_id) if conversation_id else None
+            history = self.records.history(conversation_id, caller) if conversation_id else None
             if history is None:
-                conversation_id, history = self.records.start_conversation(), []
+                conversation_id, history = self.records.start_conversation(caller), []
             recorded = True
         except RecordsUnavailable as error:
             logger.warning("Question non enregistrée, réponse donnée quand même : %s", error)
@@ -151,7 +154,7 @@ class Eclaireur:
             if recorded:
                 self.records.add_turn(conversation_id, question, query)
                 answer_id = self.records.record_answer(conversation_id, question, answer.status, answer.confidence, channel,
-                                                       timings["total_ms"])
+                                                       timings["total_ms"], caller)
         except RecordsUnavailable as error:
             logger.warning("Question non enregistrée, réponse donnée quand même : %s", error)
         return AskResult(answer, answer_id, conversation_id, query, timings, fallback)
@@ -166,11 +169,11 @@ class Eclaireur:
         related = [r for r in outcome.results if r.best.chunk.document_id not in cited][:5]
         return Answer("answered", generated.text, extractive.confidence, citations, related, "generative", extractive.signals)
 
-    def feedback(self, answer_id: str, useful: bool, comment: str | None) -> bool:
-        return self.records.record_feedback(answer_id, useful, comment)
+    def feedback(self, answer_id: str, useful: bool, comment: str | None, caller: Caller = INTERNAL) -> bool:
+        return self.records.record_feedback(answer_id, useful, comment, caller)
 
-    def forget_conversation(self, conversation_id: str) -> bool:
-        return self.records.forget_conversation(conversation_id)
+    def forget_conversation(self, conversation_id: str, caller: Caller = INTERNAL) -> bool:
+        return self.records.forget_conversation(conversation_id, caller)
 
     def gaps(self, days: int = 90) -> list[Gap]:
         questions = self.records.gap_questions(datetime.now(UTC) - timedelta(days=days))

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
 
     records_path: Path = Field(PROJECT_ROOT / "var" / "eclaireur.sqlite", description="Conversations, questions, avis")
     conversation_ttl_hours: float = Field(24.0, gt=0, description="Durée de vie d'une conversation inactive")
+    conversation_max_turns: int = Field(20, ge=1, le=1000, description="Tours gardés par conversation (les plus anciens "
+                                        "sont effacés)")
     record_question_text: bool = Field(True, description="Garder le texte des questions (false : seulement les chiffres)")
     records_busy_timeout_seconds: float = Field(2.0, gt=0, le=60, description="Attente maximale d'une base de suivi verrouillée")
     min_confidence: float = Field(0.5, ge=0.0, le=1.0, description="En dessous, réponse « no_answer »")

@@ -1,10 +1,14 @@
-"""FastAPI dependencies: the shared service."""
+"""FastAPI dependencies: the shared service, and who is calling."""
 
 from __future__ import annotations
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 
+from ..records import Caller
 from ..service import Eclaireur
+from .security import require
+
+require_search = require("search")
 
 
 def get_service(request: Request) -> Eclaireur:
@@ -12,3 +16,11 @@ def get_service(request: Request) -> Eclaireur:
     if service is None or service.health().ready is False:
         raise HTTPException(status_code=503, detail="Le service démarre : l'index n'est pas encore chargé, réessayez dans un instant.")
     return service
+
+
+def search_caller(request: Request, key=Depends(require_search)) -> Caller:
+    """A caller admitted with the ``search`` scope, identified by its key's digest (never the key), or by its
+    address in the keyless local mode; conversations and answers are bound to this identity."""
+    if key is None:
+        return Caller(f"ip:{request.client.host if request.client else 'inconnu'}")
+    return Caller(f"key:{key.digest[:32]}", admin=key.scope == "admin")

@@ -105,3 +105,27 @@ def test_metrics_are_exposed_for_prometheus(api):
     batches = float(re.search(r"^eclaireur_encoder_batches (\S+)", text, re.M).group(1))
     texts = float(re.search(r"^eclaireur_encoder_texts (\S+)", text, re.M).group(1))
     assert 1 <= batches <= texts
+
+
+def test_another_key_can_neither_continue_forget_nor_rate_a_conversation(default_service, serve):
+    alice, bob, admin = "cle-alice-0123456789abcdefgh", "cle-bob-0123456789abcdefghij", "cle-admin-0123456789abcdefgh"
+    server = serve(default_service, api_keys=[alice, bob], admin_api_keys=[admin])
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        def as_key(key: str) -> dict:
+            return {"X-API-Key": key}
+
+        first = client.post("/ask", json={"question": "Qu'est-ce que le droit à l'erreur ?"}, headers=as_key(alice)).json()
+        conversation, answer = first["conversation_id"], first["answer_id"]
+
+        hijack = client.post("/ask", json={"question": "et pour moi ?", "conversation_id": conversation}, headers=as_key(bob))
+        assert hijack.status_code == 404 and "inconnue pour cette clé" in hijack.json()["detail"]
+        assert client.post("/feedback", json={"answer_id": answer, "useful": False}, headers=as_key(bob)).status_code == 404
+        assert client.delete(f"/conversations/{conversation}", headers=as_key(bob)).status_code == 404
+
+        follow_up = client.post("/ask", json={"question": "et pour les agents ?", "conversation_id": conversation},
+                                headers=as_key(alice)).json()
+        assert follow_up["conversation_id"] == conversation
+        assert client.post("/feedback", json={"answer_id": answer, "useful": True}, headers=as_key(alice)).status_code == 200
+        assert client.post("/feedback", json={"answer_id": follow_up["answer_id"], "useful": True},
+                           headers=as_key(admin)).status_code == 200
+        assert client.delete(f"/conversations/{conversation}", headers=as_key(admin)).status_code == 204

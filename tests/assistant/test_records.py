@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from assistant.records import GapQuestion, Records, group_similar
+import sqlite3
+
+import pytest
+
+from assistant.records import Caller, ForeignRecord, GapQuestion, Records, group_similar
+
+ALICE, BOB, ADMIN = Caller("key:alice"), Caller("key:bob"), Caller("key:admin", admin=True)
 
 
 def test_a_conversation_keeps_its_turns_until_it_expires(tmp_path):
@@ -45,6 +51,59 @@ def test_feedback_replaces_an_earlier_opinion_and_feeds_the_useful_rate(tmp_path
     assert records.record_feedback(answer, useful=False, comment="date fausse")
     assert records.stats(since=records_epoch())["useful_rate"] == 0.0
     assert [g.reason for g in records.gap_questions()] == ["not_useful"]
+
+
+def test_conversations_and_answers_belong_to_their_creator_admins_excepted(tmp_path):
+    records = Records(tmp_path / "r.sqlite")
+    conversation = records.start_conversation(ALICE)
+    records.add_turn(conversation, "Qu'est-ce qu'un lab ?", "Qu'est-ce qu'un lab ?")
+    answer = records.record_answer(conversation, "Qu'est-ce qu'un lab ?", "answered", 0.9, "api", 40.0, ALICE)
+
+    with pytest.raises(ForeignRecord):
+        records.history(conversation, BOB)
+    assert records.record_feedback(answer, useful=False, comment="piégé", caller=BOB) is False
+    assert records.forget_conversation(conversation, BOB) is False
+    assert records.gap_questions() == []  # Bob's opinion was not recorded
+
+    assert records.history(conversation, ALICE) == [("Qu'est-ce qu'un lab ?", "Qu'est-ce qu'un lab ?")]
+    assert records.history(conversation, ADMIN) is not None
+    assert records.record_feedback(answer, useful=True, comment=None, caller=ADMIN)
+    assert records.forget_conversation(conversation, ALICE) is True
+
+
+def test_a_conversation_keeps_its_last_turns_only_and_history_reads_the_last_few(tmp_path):
+    records = Records(tmp_path / "r.sqlite", max_turns=5)
+    conversation = records.start_conversation(ALICE)
+    for number in range(12):
+        records.add_turn(conversation, f"question {number}", f"requête {number}")
+    assert [q for q, _ in records.history(conversation, ALICE, last=3)] == ["question 9", "question 10", "question 11"]
+    assert [q for q, _ in records.history(conversation, ALICE, last=100)] == [f"question {n}" for n in range(7, 12)]
+    with sqlite3.connect(tmp_path / "r.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM turns").fetchone()[0] == 5
+
+
+def test_a_records_file_from_an_earlier_version_gains_owners_and_its_rows_stay_admin_only(tmp_path):
+    path = tmp_path / "ancien.sqlite"
+    with sqlite3.connect(path) as db:
+        db.executescript("""
+            CREATE TABLE conversations (conversation_id TEXT PRIMARY KEY, created_at TEXT NOT NULL, expires_at TEXT NOT NULL);
+            CREATE TABLE turns (conversation_id TEXT NOT NULL, position INTEGER NOT NULL, question TEXT NOT NULL,
+                                retrieval_query TEXT NOT NULL, PRIMARY KEY (conversation_id, position));
+            CREATE TABLE answers (answer_id TEXT PRIMARY KEY, conversation_id TEXT, question TEXT, status TEXT NOT NULL,
+                                  confidence REAL NOT NULL, channel TEXT NOT NULL, latency_ms REAL NOT NULL, created_at TEXT NOT NULL);
+            INSERT INTO conversations VALUES ('ancienne', '2026-01-01T00:00:00+00:00', '2999-01-01T00:00:00+00:00');
+            INSERT INTO turns VALUES ('ancienne', 0, 'question ancienne', 'question ancienne');
+            INSERT INTO answers VALUES ('reponse', 'ancienne', 'question ancienne', 'answered', 0.8, 'api', 30.0,
+                                        '2026-01-01T00:00:00+00:00');
+        """)
+    records = Records(path)
+    with pytest.raises(ForeignRecord):
+        records.history("ancienne", ALICE)
+    assert records.record_feedback("reponse", useful=True, comment=None, caller=ALICE) is False
+    assert records.history("ancienne", ADMIN) == [("question ancienne", "question ancienne")]
+    conversation = records.start_conversation(ALICE)
+    records.add_turn(conversation, "nouvelle", "nouvelle")
+    assert records.history(conversation, ALICE) == [("nouvelle", "nouvelle")]
 
 
 def test_similar_questions_form_one_gap_with_counts_and_last_date(embedder):

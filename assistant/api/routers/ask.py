@@ -5,34 +5,38 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 
 from ...answers import Answer
+from ...records import Caller, ForeignRecord
 from ...retrieval import SearchFilters
 from ...service import AskResult, Eclaireur
-from ..dependencies import get_service
+from ..dependencies import get_service, search_caller
 from ..links import DocumentLinks
 from ..errors import PROTECTED, error_responses
 from ..schemas import AskRequest, AskResponse, CitationOut, RelatedDocument
-from ..security import require
 
 router = APIRouter(tags=["questions"], responses=error_responses(*PROTECTED))
 CHANNELS = {"api", "telegram", "widget"}
 
 
-@router.post("/ask", response_model=AskResponse, summary="Poser une question",
-             dependencies=[Depends(require("search"))])
-def ask(request: AskRequest, http: Request, service: Eclaireur = Depends(get_service),
+@router.post("/ask", response_model=AskResponse, summary="Poser une question", responses=error_responses(404))
+def ask(request: AskRequest, http: Request, caller: Caller = Depends(search_caller), service: Eclaireur = Depends(get_service),
         x_eclaireur_channel: str | None = Header(None, description="api, telegram ou widget")) -> AskResponse:
+    """Un `conversation_id` poursuit une conversation créée avec la même clé ; expirée, une nouvelle commence."""
     filters = request.filters
     search_filters = SearchFilters(tuple(filters.type), tuple(filters.tag), filters.folder) if filters else SearchFilters()
     channel = x_eclaireur_channel if x_eclaireur_channel in CHANNELS else "api"
-    result = service.ask(request.question, request.conversation_id, search_filters, channel)
+    try:
+        result = service.ask(request.question, request.conversation_id, search_filters, channel, caller)
+    except ForeignRecord:
+        raise HTTPException(404, f"Conversation « {request.conversation_id} » inconnue pour cette clé : "
+                                 "omettez conversation_id pour en commencer une.") from None
     http.app.state.metrics.answers.labels(result.answer.status).inc()
     return to_response(result, http.app.state.links)
 
 
 @router.delete("/conversations/{conversation_id}", status_code=204, responses=error_responses(404),
-               summary="Oublier une conversation", dependencies=[Depends(require("search"))])
-def forget(conversation_id: str, service: Eclaireur = Depends(get_service)) -> Response:
-    if not service.forget_conversation(conversation_id):
+               summary="Oublier une conversation")
+def forget(conversation_id: str, caller: Caller = Depends(search_caller), service: Eclaireur = Depends(get_service)) -> Response:
+    if not service.forget_conversation(conversation_id, caller):
         raise HTTPException(404, f"Conversation « {conversation_id} » inconnue ou déjà expirée.")
     return Response(status_code=204)
 
