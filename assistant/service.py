@@ -49,6 +49,7 @@ class Health:
     built_at: str
     index_path: str
     vector_index: str
+    encoder: str  # the engine encoding queries: torch, onnx or onnx-int8
     warnings: tuple[str, ...] = ()  # in French: e.g. a damaged index replaced by the previous build
 
 
@@ -57,7 +58,8 @@ class Eclaireur:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.embedder = embedder or Embedder(settings.model_path, batch_size=settings.embedding_batch_size)
+        self.embedder = embedder or Embedder(settings.model_path, batch_size=settings.embedding_batch_size,
+                                             engine=settings.encoder)
         self.encoder = SharedEncoder(self.embedder, settings.query_cache_size, settings.batching_config())
         self._lock = threading.Lock()
         self._retriever: Retriever | None = None
@@ -101,7 +103,7 @@ class Eclaireur:
 
     def reload(self) -> None:
         snapshot = IndexSnapshot.open(self.settings.index_dir, self.embedder.fingerprint, self.settings.vector_index_config(),
-                                      verify_hashes=self.settings.verify_index_hashes)
+                                      verify_hashes=self.settings.verify_index_hashes, model_engine=self.embedder.engine)
         with self._lock:
             previous, self._retriever = self._retriever, Retriever(snapshot, self.encoder, self.settings.retrieval_config())
         if previous is not None and previous.snapshot.path != snapshot.path:
@@ -188,8 +190,9 @@ class Eclaireur:
     def health(self) -> Health:
         retriever = self._retriever
         if retriever is None:
-            return Health(False, self.embedder.name, self.embedder.fingerprint, 0, 0, "", str(self.settings.index_dir), "")
+            return Health(False, self.embedder.name, self.embedder.fingerprint, 0, 0, "", str(self.settings.index_dir), "",
+                          self.embedder.engine)
         manifest = retriever.snapshot.manifest
         return Health(True, manifest.model_name, manifest.model_fingerprint, manifest.documents, manifest.chunks,
                       manifest.built_at, str(retriever.snapshot.path), manifest.vector_index.get("type", ""),
-                      retriever.snapshot.warnings)
+                      self.embedder.engine, retriever.snapshot.warnings)

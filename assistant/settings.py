@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.builder import IndexConfig
 from index.chunking import ChunkingConfig
+from index.encoders import DEFAULT_ENGINE, Engine
 from index.sources import CorpusFolder
 from index.vectors import IndexChoice, VectorIndexConfig
 
@@ -44,7 +45,10 @@ class Settings(BaseSettings):
     ivf_nprobe: int = Field(64, ge=1, description="Listes IVF parcourues par requête (rappel contre vitesse)")
     verify_index_hashes: bool = Field(True, description="Vérifier au chargement l'empreinte SHA-256 de chaque fichier de "
                                                         "l'index (false : seulement leur taille, pour un index énorme)")
-    embedding_batch_size: int = Field(32, ge=1, le=512)
+    encoder: Engine = Field(DEFAULT_ENGINE, description="Moteur d'encodage : onnx (ONNX Runtime, fp32), onnx-int8 (poids "
+                            "int8, plus rapide) ou torch (PyTorch) ; en changer demande de reconstruire l'index")
+    embedding_batch_size: int | None = Field(None, ge=1, le=512, description="Textes par passage du modèle à "
+                                             "l'indexation (vide : 32 avec torch, 8 avec ONNX)")
     query_cache_size: int = Field(4096, ge=0, description="Vecteurs de requêtes gardés en mémoire (0 : aucun)")
     batching: bool = Field(True, description="Encoder ensemble les requêtes simultanées (un seul passage du modèle)")
     batch_max_size: int = Field(32, ge=1, le=256, description="Textes au plus par lot d'encodage")
@@ -125,7 +129,7 @@ class Settings(BaseSettings):
 
     def index_config(self) -> IndexConfig:
         return IndexConfig(model_path=self.model_path, chunking=self.chunking,
-                           vectors=self.vector_index_config(), batch_size=self.embedding_batch_size)
+                           vectors=self.vector_index_config(), batch_size=self.embedding_batch_size, engine=self.encoder)
 
     def vector_index_config(self) -> VectorIndexConfig:
         return VectorIndexConfig(kind=self.vector_index, exact_max=self.exact_search_max, ef_search=self.hnsw_ef_search,

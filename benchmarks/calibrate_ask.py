@@ -42,7 +42,7 @@ def main() -> None:
     source = CorpusFolder(args.corpus)
     key = hashlib.sha256(f"{source.identity}|{settings.model_path.resolve()}".encode()).hexdigest()[:16]
     index_dir = settings.cache_dir / f"eval-{key}"  # the same cache as `eclaireur eval`
-    embedder = Embedder(settings.model_path)
+    embedder = Embedder(settings.model_path, engine=settings.encoder)
     build_index(source, index_dir, settings.index_config(), embedder=embedder)
     questions = load_questions(args.questions)
     rows = []

@@ -164,7 +164,7 @@ def measure_bm25(size: int, texts: list[str], questions: list[str], work: Path) 
 def base_data(corpus: Path, questions_path: Path) -> tuple[np.ndarray, list[str], np.ndarray, list[str]]:
     """Real chunk embeddings and texts (cached index of the corpus), and the encoded real questions."""
     settings = Settings(_env_file=None)
-    embedder = Embedder(settings.model_path, batch_size=settings.embedding_batch_size)
+    embedder = Embedder(settings.model_path, batch_size=settings.embedding_batch_size, engine=settings.encoder)
     index_dir = settings.cache_dir / f"scale-{corpus.name}"
     build_index(CorpusFolder(corpus), index_dir, settings.index_config(), embedder=embedder)
     snapshot = IndexSnapshot.open(index_dir, embedder.fingerprint)

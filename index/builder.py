@@ -27,7 +27,8 @@ import numpy as np
 from .chunking import ChunkingConfig, chunk_document
 from .chunkstore import ChunkStore
 from .documents import UnreadableDocument
-from .embedding import Embedder, model_fingerprint, release_freed_memory
+from .embedding import Embedder, engine_fingerprint, release_freed_memory
+from .encoders import DEFAULT_ENGINE
 from .lexical import BM25Index
 from .manifest import FORMAT_VERSION, INGESTION_VERSION, FileRecord, Manifest, ManifestError
 from .sources import SourceEntry
@@ -55,7 +56,8 @@ class IndexConfig:
     model_path: Path
     chunking: ChunkingConfig = ChunkingConfig()
     vectors: VectorIndexConfig = VectorIndexConfig()
-    batch_size: int = 32
+    batch_size: int | None = None  # None: the engine's own (BATCH_SIZES)
+    engine: str = DEFAULT_ENGINE
 
 
 @dataclass
@@ -164,7 +166,7 @@ def is_up_to_date(source: DocumentSource, index_dir: Path, config: IndexConfig) 
 
 def _compatible(manifest: Manifest, config: IndexConfig) -> bool:
     try:
-        fingerprint = model_fingerprint(config.model_path)
+        fingerprint = engine_fingerprint(config.model_path, config.engine)
     except RuntimeError:
         return False
     return (manifest.model_fingerprint == fingerprint and manifest.chunking == asdict(config.chunking)
@@ -202,7 +204,7 @@ def build_index(source: DocumentSource, index_dir: Path, config: IndexConfig,
             return report
 
         if not isinstance(embedder, Embedder):
-            embedder = (embedder or (lambda: Embedder(config.model_path, batch_size=config.batch_size)))()
+            embedder = (embedder or (lambda: Embedder(config.model_path, batch_size=config.batch_size, engine=config.engine)))()
         workdir = index_dir / BUILDS / f"{PARTIAL_PREFIX}{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{os.getpid()}"
         workdir.mkdir(parents=True)
         live = current_build(index_dir)  # kept after the swap: servers still using it keep working
@@ -278,6 +280,7 @@ def build_index(source: DocumentSource, index_dir: Path, config: IndexConfig,
         report.seconds = time.perf_counter() - started
         Manifest(
             model_name=embedder.name, model_path=str(config.model_path), model_fingerprint=embedder.fingerprint,
+            model_engine=embedder.engine,
             dimension=embedder.dimension, chunking=asdict(config.chunking),
             vector_index=vectors.describe() | {"exact_search_max": config.vectors.exact_max, "bytes": report.vector_index_bytes,
                                                "build_seconds": round(report.vector_index_seconds, 2)},

@@ -1,4 +1,4 @@
-"""The ``Embedder``: a sentence-transformers model loaded offline, with e5's query/passage prompts."""
+"""The ``Embedder``: a sentence-transformers model folder run offline by the configured engine, with e5's prompts."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+from .encoders import BATCH_SIZES, DEFAULT_ENGINE, ModelFolder, ModelNotFound, load_engine
+from .onnx_export import ONNX_DIR, export_onnx_in_subprocess, has_onnx, onnx_path
 
 logger = logging.getLogger(__name__)
 
@@ -25,12 +28,9 @@ def release_freed_memory() -> None:
         pass
 
 
-class ModelNotFound(RuntimeError):
-    """The configured model folder does not exist or is not a sentence-transformers folder."""
-
-
 def model_fingerprint(model_path: Path) -> str:
-    """A cheap, stable identity of a model folder (file names, sizes, head and tail bytes); no model load."""
+    """A cheap, stable identity of a model folder's weights and tokenizer (file names, sizes, head and tail bytes);
+    no model load. Its exported ONNX files are not part of it: ``engine_fingerprint`` adds the one an engine runs."""
     model_path = Path(model_path)
     if not (model_path / "modules.json").exists() and not (model_path / "config.json").exists():
         raise ModelNotFound(
@@ -38,15 +38,38 @@ def model_fingerprint(model_path: Path) -> str:
             "Installez le modèle par défaut avec « eclaireur model install » ou réglez ECLAIREUR_MODEL_PATH."
         )
     digest = hashlib.sha256()
-    for file in sorted(p for p in model_path.rglob("*") if p.is_file() and p.name != "README.md"):
-        size = file.stat().st_size
-        digest.update(f"{file.relative_to(model_path).as_posix()}:{size}\n".encode())
-        with file.open("rb") as handle:
-            digest.update(handle.read(FINGERPRINT_SAMPLE))
-            if size > 2 * FINGERPRINT_SAMPLE:
-                handle.seek(-FINGERPRINT_SAMPLE, os.SEEK_END)
-                digest.update(handle.read())
+    for file in sorted(p for p in model_path.rglob("*") if p.is_file() and p.name != "README.md" and not _generated(p, model_path)):
+        _hash_file(digest, file, file.relative_to(model_path).as_posix())
     return digest.hexdigest()[:16]
+
+
+def engine_fingerprint(model_path: Path, engine: str) -> str:
+    """The identity of what encodes: the folder's for PyTorch (unchanged, so PyTorch indexes stay valid); for an
+    ONNX engine, the folder's, the engine's name (hence the quantization) and the ONNX file it runs."""
+    base = model_fingerprint(model_path)
+    if engine == "torch":
+        return base
+    onnx_file = onnx_path(model_path, quantized=engine == "onnx-int8")
+    if not onnx_file.is_file():
+        raise ModelNotFound(f"Fichier ONNX absent : {onnx_file}. Lancez « eclaireur model install » pour l'écrire.")
+    digest = hashlib.sha256(f"{base}|{engine}\n".encode())
+    _hash_file(digest, onnx_file, onnx_file.name)
+    return digest.hexdigest()[:16]
+
+
+def _generated(file: Path, model_path: Path) -> bool:
+    top = file.relative_to(model_path).parts[0]
+    return top == ONNX_DIR or top.startswith(".onnx-")
+
+
+def _hash_file(digest, file: Path, name: str) -> None:
+    size = file.stat().st_size
+    digest.update(f"{name}:{size}\n".encode())
+    with file.open("rb") as handle:
+        digest.update(handle.read(FINGERPRINT_SAMPLE))
+        if size > 2 * FINGERPRINT_SAMPLE:
+            handle.seek(-FINGERPRINT_SAMPLE, os.SEEK_END)
+            digest.update(handle.read())
 
 
 class TextEncoder(Protocol):
@@ -58,27 +81,28 @@ class TextEncoder(Protocol):
 
 
 class Embedder:
-    """Encodes queries and passages into L2-normalised float32 vectors."""
+    """Encodes queries and passages into L2-normalised float32 vectors with ``engine`` (torch, onnx, onnx-int8).
 
-    def __init__(self, model_path: Path, batch_size: int = 32, threads: int | None = None) -> None:
+    An ONNX engine whose files are missing gets them exported first, in a child process, so this process
+    never imports torch."""
+
+    def __init__(self, model_path: Path, batch_size: int | None = None, threads: int | None = None,
+                 engine: str = DEFAULT_ENGINE) -> None:
         self.model_path = Path(model_path)
-        self.fingerprint = model_fingerprint(self.model_path)
-        self.batch_size = batch_size
-        import torch
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        torch.set_num_threads(threads or os.cpu_count() or 1)
-        hf_logging.set_verbosity_error()  # the converted model has no pooler head; that notice is noise
-        self.model = SentenceTransformer(str(self.model_path), local_files_only=True, device="cpu")
-        self.dimension = self.model.get_embedding_dimension()
-        self.max_tokens = int(self.model.max_seq_length)
-        prompts = self.model.prompts or {}
-        self._query_prompt = "query" if "query" in prompts else None
-        self._passage_prompt = "passage" if "passage" in prompts else ("document" if "document" in prompts else None)
-        self._tokenizer = self.model.tokenizer
+        self.engine = engine
+        folder = ModelFolder.read(self.model_path)
+        if engine != "torch" and not has_onnx(self.model_path):
+            export_onnx_in_subprocess(self.model_path)
+        self.fingerprint = engine_fingerprint(self.model_path, engine)
+        self.batch_size = batch_size or BATCH_SIZES[engine]
+        self._engine = load_engine(folder, engine, threads or os.cpu_count() or 1)
+        self.dimension = folder.dimension
+        self.max_tokens = folder.max_seq_length
+        self._query_prompt, self._passage_prompt = folder.prompt("query"), folder.prompt("passage")
+        self._counter = folder.tokenizer(truncate=False)
         self.name = self.model_path.name
-        logger.info("Modèle %s chargé (dimension %d, empreinte %s)", self.name, self.dimension, self.fingerprint)
+        logger.info("Modèle %s chargé, moteur %s (dimension %d, empreinte %s)", self.name, engine, self.dimension,
+                    self.fingerprint)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, self._query_prompt)
@@ -86,21 +110,16 @@ class Embedder:
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode_queries([text])[0]
 
-    def encode_passages(self, texts: list[str], show_progress: bool = False, batch_size: int | None = None) -> np.ndarray:
+    def encode_passages(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
         """Passage vectors; a small ``batch_size`` suits a few texts of mixed length (less padding)."""
-        return self._encode(texts, self._passage_prompt, show_progress, batch_size)
+        return self._encode(texts, self._passage_prompt, batch_size)
 
-    def _encode(self, texts: list[str], prompt_name: str | None, show_progress: bool = False,
-                batch_size: int | None = None) -> np.ndarray:
+    def _encode(self, texts: list[str], prompt: str, batch_size: int | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(
-            texts, prompt_name=prompt_name, batch_size=batch_size or self.batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=show_progress,
-        )
+        vectors = self._engine.encode([prompt + text for text in texts], batch_size or self.batch_size)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Token counts as the model sees them (special tokens included, no truncation)."""
-        encoded = self._tokenizer(texts, add_special_tokens=True, truncation=False, verbose=False)
-        return [len(ids) for ids in encoded["input_ids"]]
+        return [len(encoding.ids) for encoding in self._counter.encode_batch(texts, add_special_tokens=True)]

@@ -45,6 +45,7 @@ class Manifest:
     vector_index: dict
     files: dict[str, FileRecord] = field(default_factory=dict)
     built_at: str = ""
+    model_engine: str = "torch"  # torch, onnx or onnx-int8; manifests written before engines existed were torch
     build_seconds: float = 0.0
     versions: dict = field(default_factory=dict)
     documents: int = 0

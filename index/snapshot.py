@@ -49,8 +49,9 @@ class IndexSnapshot:
     @classmethod
     def open(cls, index_dir: Path, model_fingerprint: str | None = None,
              search: VectorIndexConfig = VectorIndexConfig(),
-             verify_hashes: bool = True) -> IndexSnapshot:
-        """Load the live build of ``index_dir``; refuse it if ``model_fingerprint`` differs from its model's.
+             verify_hashes: bool = True, model_engine: str | None = None) -> IndexSnapshot:
+        """Load the live build of ``index_dir``; refuse it if ``model_fingerprint`` differs from its model's
+        (``model_engine``, the loaded model's engine, words the refusal when only the engine changed).
 
         Every file is checked against the size (and, with ``verify_hashes``, the SHA-256) the manifest recorded.
         When the live build is damaged, the newest other complete build that passes the checks is served
@@ -61,11 +62,11 @@ class IndexSnapshot:
         if live is None:
             raise IndexNotFound(f"Aucun index dans {index_dir} : lancez « eclaireur index » pour le construire.")
         try:
-            return cls._open_build(live, model_fingerprint, search, verify_hashes)
+            return cls._open_build(live, model_fingerprint, search, verify_hashes, model_engine)
         except CorruptIndex as damage:
             for build in _previous_builds(index_dir, live):
                 try:
-                    snapshot = cls._open_build(build, model_fingerprint, search, verify_hashes)
+                    snapshot = cls._open_build(build, model_fingerprint, search, verify_hashes, model_engine)
                 except (CorruptIndex, ModelMismatchError) as error:
                     logger.warning("Index de secours %s inutilisable lui aussi : %s", build.name, error)
                     continue
@@ -79,12 +80,18 @@ class IndexSnapshot:
 
     @classmethod
     def _open_build(cls, build: Path, model_fingerprint: str | None, search: VectorIndexConfig,
-                    verify_hashes: bool) -> IndexSnapshot:
+                    verify_hashes: bool, model_engine: str | None = None) -> IndexSnapshot:
         try:
             manifest = Manifest.load(build)
         except ManifestError as error:
             raise CorruptIndex(str(error)) from error
         if model_fingerprint is not None and manifest.model_fingerprint != model_fingerprint:
+            if model_engine is not None and manifest.model_engine != model_engine:
+                raise ModelMismatchError(
+                    f"L'index {build} a été encodé avec le moteur « {manifest.model_engine} », mais le service utilise le "
+                    f"moteur « {model_engine} » (ECLAIREUR_ENCODER) : leurs vecteurs ne sont pas comparables. Changer de "
+                    "moteur demande de reconstruire l'index avec « eclaireur index », ou de revenir à "
+                    f"ECLAIREUR_ENCODER={manifest.model_engine}.")
             raise ModelMismatchError(
                 f"L'index {build} a été construit avec le modèle « {manifest.model_name} » "
                 f"(empreinte {manifest.model_fingerprint}, {manifest.model_path}), mais le modèle chargé a l'empreinte "

@@ -108,6 +108,7 @@ class HealthResponse(BaseModel):
     built_at: str = Field(description="Date de construction de l'index (ISO 8601, UTC)")
     index_path: str
     vector_index: str = Field(description="flat (exact) ou hnsw (approché)")
+    encoder: str = Field("", description="Moteur d'encodage des requêtes : onnx, onnx-int8 ou torch (vide au démarrage)")
     warnings: list[str] = Field(default_factory=list, description="Défauts en cours, en français (ex. index endommagé "
                                                                   "remplacé par le précédent)")
 

@@ -1,0 +1,61 @@
+"""ONNX Runtime engine: the folder's exported transformer, its own tokenizer, mean pooling and L2 normalisation.
+
+No torch and no transformers are imported: a serving process stays lean (see benchmarks/encoder.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..onnx_export import onnx_path
+from .folder import ModelFolder, ModelNotFound
+
+
+class OnnxEngine:
+    """Encodes in length-sorted batches, each padded only to its longest text."""
+
+    def __init__(self, folder: ModelFolder, quantized: bool, threads: int) -> None:
+        import onnxruntime as ort
+
+        if not folder.mean_pooling:
+            raise ModelNotFound(f"Le modèle de {folder.path} n'utilise pas la moyenne normalisée des jetons : "
+                                "seul le moteur ECLAIREUR_ENCODER=torch sait l'encoder.")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._session = ort.InferenceSession(str(onnx_path(folder.path, quantized)), options,
+                                             providers=["CPUExecutionProvider"])
+        self._tokenizer = folder.tokenizer(truncate=True)
+        self._lowercase = folder.lowercase
+        self._pad_id = folder.pad_token_id
+        self._dimension = folder.dimension
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        """Normalised vectors of texts that already carry their prompt."""
+        encodings = self._tokenizer.encode_batch([t.lower() for t in texts] if self._lowercase else texts)
+        ids = [encoding.ids for encoding in encodings]
+        order = np.argsort([len(row) for row in ids], kind="stable")
+        vectors = np.empty((len(texts), self._dimension), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            vectors[rows] = self._run([ids[i] for i in rows])
+        return vectors
+
+    def _run(self, batch: list[list[int]]) -> np.ndarray:
+        width = max(len(row) for row in batch)
+        input_ids = np.full((len(batch), width), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        for i, row in enumerate(batch):
+            input_ids[i, : len(row)] = row
+            mask[i, : len(row)] = 1
+        (hidden,) = self._session.run(None, {"input_ids": input_ids, "attention_mask": mask})
+        return mean_pool_normalise(hidden, mask)
+
+
+def mean_pool_normalise(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mean of the unmasked token vectors, then L2 normalisation (sentence-transformers' Pooling + Normalize)."""
+    weights = mask[..., None].astype(np.float32)
+    pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+    return (pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)).astype(np.float32)

@@ -1,0 +1,114 @@
+"""Write a sentence-transformers folder's transformer as ONNX files: fp32, and int8 weights for a faster CPU.
+
+``export_onnx(model_dir)`` puts ``onnx/model.onnx`` (``torch.onnx.export``, opset 17, dynamic batch and
+sequence axes, output: the last hidden state) and ``onnx/model_int8.onnx`` (``quantize_dynamic``, int8
+weights) inside the model folder. Pooling and normalisation stay outside the graph, in the ONNX encoder.
+Run as ``python -m index.onnx_export MODEL_DIR`` so a serving process can make them without importing torch.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+ONNX_DIR = "onnx"
+FP32_FILE = "model.onnx"
+INT8_FILE = "model_int8.onnx"
+OPSET = 17
+
+
+class OnnxExportError(RuntimeError):
+    """The ONNX files could not be written; the message, in French, says why and what to do."""
+
+
+def onnx_path(model_dir: Path, quantized: bool) -> Path:
+    """Where the fp32 or the int8 ONNX file of ``model_dir`` lives."""
+    return Path(model_dir) / ONNX_DIR / (INT8_FILE if quantized else FP32_FILE)
+
+
+def has_onnx(model_dir: Path) -> bool:
+    return onnx_path(model_dir, False).is_file() and onnx_path(model_dir, True).is_file()
+
+
+def export_onnx(model_dir: Path, force: bool = False) -> Path:
+    """Write the fp32 and int8 ONNX files of ``model_dir`` (atomically, in ``onnx/``); skip when both exist."""
+    model_dir = Path(model_dir)
+    target = model_dir / ONNX_DIR
+    if has_onnx(model_dir) and not force:
+        return target
+    logger.info("Export ONNX de %s (fp32 puis int8)", model_dir)
+    work = Path(tempfile.mkdtemp(prefix=".onnx-", dir=model_dir))
+    try:
+        _export_fp32(model_dir, work / FP32_FILE)
+        _quantize(work / FP32_FILE, work / INT8_FILE)
+        if target.exists():
+            shutil.rmtree(target)
+        work.rename(target)
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+    logger.info("Fichiers ONNX écrits dans %s", target)
+    return target
+
+
+def export_onnx_in_subprocess(model_dir: Path) -> None:
+    """``export_onnx`` in a child process: the caller (a server) never loads torch or the PyTorch model."""
+    logger.info("Fichiers ONNX absents de %s : export au premier usage (une à deux minutes)", model_dir)
+    done = subprocess.run([sys.executable, "-m", "index.onnx_export", str(model_dir)], capture_output=True, text=True)
+    if done.returncode != 0 or not has_onnx(model_dir):
+        raise OnnxExportError(
+            f"Impossible d'écrire les fichiers ONNX du modèle dans {Path(model_dir) / ONNX_DIR} "
+            f"({(done.stderr.strip().splitlines() or ['erreur inconnue'])[-1]}). Lancez « eclaireur model install » "
+            "avec un accès en écriture au dossier du modèle, ou réglez ECLAIREUR_ENCODER=torch.")
+
+
+def _quantize(source: Path, destination: Path) -> None:
+    """int8 weights, activations quantized on the fly (``quantize_dynamic``); its per-tensor INFO log is muted."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(max(level, logging.WARNING))
+    try:
+        quantize_dynamic(source, destination, weight_type=QuantType.QInt8)
+    finally:
+        root.setLevel(level)
+
+
+def _export_fp32(model_dir: Path, destination: Path) -> None:
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    transformer = SentenceTransformer(str(model_dir), local_files_only=True, device="cpu")[0].auto_model.eval()
+
+    class LastHiddenState(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, input_ids, attention_mask):
+            return self.transformer(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    sample = (torch.ones(2, 8, dtype=torch.long), torch.ones(2, 8, dtype=torch.long))
+    axes = {0: "batch", 1: "sequence"}
+    # The tracer warns about Python branches on shapes; for this graph they are constant (the tests compare
+    # padded batches of mixed lengths with PyTorch), so the notices are noise for whoever runs the install.
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(LastHiddenState(), sample, str(destination), dynamo=False, opset_version=OPSET,
+                          input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
+                          dynamic_axes={"input_ids": axes, "attention_mask": axes, "last_hidden_state": axes})
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    export_onnx(Path(sys.argv[1]))
