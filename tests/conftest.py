@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import httpx
 import pytest
@@ -10,6 +12,33 @@ from support import DEFAULT_MODEL, MARKUP_CORPUS, PROJECT_ROOT, LiveServer, writ
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+# The browser is /usr/bin/chromium (``make test`` installs it with apt-get); Playwright's own browser download
+# (`playwright install`) is never used. Browser tests skip only when no Chromium can be found.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def chromium_executable() -> str | None:
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = chromium_executable()
+    if executable is None:
+        pytest.skip("Chromium introuvable (/usr/bin/chromium) : installez-le avec « apt-get install -y chromium » "
+                    "(ou lancez « make test » en root) pour tester le widget dans un vrai navigateur.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
 
 @pytest.fixture(scope="session")
 def model_path():

@@ -15,6 +15,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
+    InlineQueryResultsButton,
     InputTextMessageContent,
     Message,
     Update,
@@ -78,9 +79,11 @@ async def refuse_once(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await update.effective_message.reply_text(texts.NOT_ALLOWED)
 
 
-def wait_before_next_question(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> int:
-    """Seconds to wait under the per-user limit (a sliding minute); 0 records the question."""
-    window: deque = context.bot_data.setdefault("questions", {}).setdefault(user_id, deque())
+def wait_before_next_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Seconds to wait under the per-user limit (a sliding minute); 0 records the question. Every path that
+    calls the API counts (questions, /recherche, inline queries, « Plus de résultats »): they share the bot's key."""
+    sender = update.effective_user.id if update.effective_user else update.effective_chat.id
+    window: deque = context.bot_data.setdefault("questions", {}).setdefault(sender, deque())
     now = time.monotonic()
     while window and now - window[0] > 60:
         window.popleft()
@@ -103,6 +106,13 @@ def addressed_text(message: Message, bot_username: str, bot_id: int) -> str | No
     if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
         return text
     return None
+
+
+def example_question(key: str) -> str | None:
+    """The welcome example a button names (``ex:<n>``); None for anything else a client could send."""
+    if not key.isascii() or not key.isdigit() or int(key) >= len(texts.EXAMPLES):
+        return None
+    return texts.EXAMPLES[int(key)]
 
 
 def remember_answer(context: ContextTypes.DEFAULT_TYPE, question: str, answer: dict) -> str:
@@ -159,6 +169,9 @@ async def search_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     query = " ".join(context.args or []).strip()
     if not query:
         return await update.effective_message.reply_text(texts.SEARCH_USAGE)
+    wait = wait_before_next_question(update, context)
+    if wait:
+        return await update.effective_message.reply_text(texts.RATE_LIMITED.format(seconds=wait))
     await update.effective_chat.send_chat_action(ChatAction.TYPING)
     try:
         results = (await client(context).search(query, k=MORE_RESULTS))["results"]
@@ -187,7 +200,7 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
     message = update.effective_message
-    wait = wait_before_next_question(context, update.effective_user.id)
+    wait = wait_before_next_question(update, context)
     if wait:
         return await message.reply_text(texts.RATE_LIMITED.format(seconds=wait))
     typing = asyncio.create_task(update.effective_chat.send_chat_action(ChatAction.TYPING))  # alongside the API call
@@ -221,8 +234,11 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return await refuse_once(update, context)
     action, _, key = (query.data or "").partition(":")
     if action == "ex":
+        example = example_question(key)
+        if example is None:
+            return await query.answer(texts.INVALID_BUTTON, show_alert=True)
         await query.answer()
-        return await answer_question(update, context, texts.EXAMPLES[int(key)])
+        return await answer_question(update, context, example)
     stored = context.chat_data.get("answers", {}).get(key)
     if stored is None:
         return await query.answer(texts.EXPIRED_BUTTON, show_alert=True)
@@ -239,6 +255,9 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await query.answer()
             await reply_parts(query.message, render.render_sources(answer["citations"], api_url))
         elif action == "more":
+            wait = wait_before_next_question(update, context)
+            if wait:
+                return await query.answer(texts.RATE_LIMITED.format(seconds=wait), show_alert=True)
             await query.answer()
             results = (await client(context).search(stored["question"], k=MORE_RESULTS + len(stored["shown"])))["results"]
             fresh = [r for r in results if r["document_id"] not in stored["shown"]][:MORE_RESULTS]
@@ -257,6 +276,10 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     text = update.inline_query.query.strip()
     if not text or not is_allowed(update, context):
         return await update.inline_query.answer([], cache_time=5)
+    wait = wait_before_next_question(update, context)
+    if wait:
+        notice = InlineQueryResultsButton(text=texts.INLINE_RATE_LIMITED.format(seconds=wait), start_parameter="limite")
+        return await update.inline_query.answer([], cache_time=0, is_personal=True, button=notice)
     try:
         results = (await client(context).search(text, k=MORE_RESULTS))["results"]
     except ApiError:

@@ -43,9 +43,11 @@ FEEDBACK_THANKS = "Merci pour votre avis 🙏"
 FEEDBACK_REASON = "Merci. En une ligne, qu'est-ce qui n'allait pas ? (facultatif : vous pouvez ignorer ce message)"
 FEEDBACK_REASON_THANKS = "Merci, votre remarque est transmise à l'équipe éditoriale."
 EXPIRED_BUTTON = "Ce bouton a expiré : posez à nouveau la question."
+INVALID_BUTTON = "Ce bouton n'est pas reconnu : utilisez ceux du dernier message du bot."
 NOT_ALLOWED = ("Désolé, ce bot est réservé aux agents autorisés. Si vous pensez devoir y avoir accès, "
                "contactez l'équipe qui l'administre.")
 RATE_LIMITED = "Vous posez beaucoup de questions à la suite 🙂 Patientez {seconds} s avant la suivante."
+INLINE_RATE_LIMITED = "Trop de recherches à la suite : patientez {seconds} s"
 API_DOWN = ("Le service Éclaireur est momentanément indisponible. Réessayez dans quelques minutes ; "
             "votre question n'a pas pu être traitée.")
 API_BUSY = "Le service Éclaireur est très sollicité. Réessayez dans {seconds} s."

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 
 import httpx
 import pytest
 import uvicorn
+from pydantic import SecretStr
 
 from assistant.api.admission import RateLimiter
 from assistant.api.app import create_app
@@ -214,3 +216,36 @@ def test_metrics_need_a_metrics_or_admin_key(default_service, serve, tmp_path):
         assert client.get("/metrics", headers={"X-API-Key": metrics_key}).status_code == 200
         assert client.get("/metrics", headers={"X-API-Key": ADMIN_KEY}).status_code == 200
         assert client.get("/search", params={"q": "laboratoire"}, headers={"X-API-Key": metrics_key}).status_code == 403
+
+
+# ---------- signed document links ----------
+
+def test_with_keys_document_links_are_signed_for_their_document_and_open_without_a_key(default_service, serve):
+    from assistant.api.links import LinkSigner
+
+    server = serve(default_service, api_keys=[SEARCH_KEY])
+    with httpx.Client(base_url=server.url) as client:
+        results = client.get("/search", params={"q": "laboratoire", "k": 2}, headers={"X-API-Key": SEARCH_KEY}).json()["results"]
+        first, second = (r["url"] for r in results)
+        assert first.startswith("/documents/") and "sig=" in first and "exp=" in first
+        page = client.get(first, headers={"Accept": "text/html"})
+        assert page.status_code == 200 and "<h1>" in page.text
+        assert client.get(first.split("?")[0]).status_code == 401
+
+        tampered = client.get(first[:-3] + ("AAA" if not first.endswith("AAA") else "BBB"))
+        assert tampered.status_code == 403 and "Lien de document invalide" in tampered.json()["detail"]
+        borrowed = client.get(second.split("?")[0] + "?" + first.split("?")[1])  # another document's signature
+        assert borrowed.status_code == 403
+
+        document_id = results[0]["document_id"]
+        expired = LinkSigner.from_settings(server.server.config.app.state.settings).link(document_id, now=time.time() - 91 * 86400)
+        refused = client.get(expired)
+        assert refused.status_code == 403 and "expiré" in refused.json()["detail"]
+
+    rotated = serve(default_service, api_keys=[SEARCH_KEY], link_signing_secret=SecretStr("un-autre-secret-0123456789abcdef"))
+    assert httpx.get(rotated.url + first).status_code == 403
+
+
+def test_without_keys_document_links_stay_plain(api):
+    result = api.get("/search", params={"q": "laboratoire", "k": 1}).json()["results"][0]
+    assert result["url"] == f"/documents/{result['document_id']}"

@@ -22,7 +22,7 @@ BOT_USER = {"id": 424242, "is_bot": True, "first_name": "Éclaireur", "username"
 # Methods whose only answer, for what the bot does with them, is Telegram's `true`.
 ACKNOWLEDGED = {"editMessageReplyMarkup", "editMessageText", "sendChatAction", "answerCallbackQuery", "answerInlineQuery",
                 "setMyCommands", "deleteWebhook", "setWebhook"}
-JSON_FIELDS = {"reply_markup", "results", "commands", "entities", "allowed_updates", "link_preview_options", "reply_parameters"}
+JSON_FIELDS = {"reply_markup", "results", "button", "commands", "entities", "allowed_updates", "link_preview_options", "reply_parameters"}
 
 
 class BotApiServer:

@@ -1,13 +1,11 @@
 """Browser fixtures: Debian's Chromium driven by Playwright, axe-core from npm, pages that fail on console errors.
 
-The browser is /usr/bin/chromium (``make test`` installs it with apt-get); Playwright's own browser download
-(`playwright install`) is never used. These tests skip only when no Chromium can be found.
+The ``browser`` fixture (Debian's /usr/bin/chromium, never ``playwright install``) is in tests/conftest.py.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -15,8 +13,6 @@ from pathlib import Path
 import pytest
 from support import PROJECT_ROOT
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 AXE_SCRIPT = PROJECT_ROOT / "build" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 OUTSIDE_PAGE = "<!doctype html><html lang='fr'><title>Page externe</title><p>Page externe simulée par les tests.</p></html>"
@@ -33,29 +29,8 @@ for (const name of ["results", "answer", "open"]) {
 """
 
 
-def chromium_executable() -> str | None:
-    for candidate in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
-
-
 def pytest_configure(config) -> None:
     config.addinivalue_line("markers", "network_errors_expected: the browser logs failed requests on purpose (API down, 401, 429)")
-
-
-@pytest.fixture(scope="session")
-def browser():
-    executable = chromium_executable()
-    if executable is None:
-        pytest.skip("Chromium introuvable (/usr/bin/chromium) : installez-le avec « apt-get install -y chromium » "
-                    "(ou lancez « make test » en root) pour tester le widget dans un vrai navigateur.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture()

@@ -384,6 +384,23 @@ def test_cross_origin_intranet_with_an_api_key_under_a_strict_csp(page, serve, d
     expect(widget.locator("section.answer h2")).to_have_text("Réponse")
 
 
+def test_with_keys_a_result_link_opens_the_document_in_a_plain_browser(page, serve, default_service, intranet):
+    """The browser sends no key when it follows a link: the API hands out links signed for their document."""
+    server = serve(default_service, widget_api_keys=[WIDGET_KEY], cors_origins=[intranet.url])
+    page.goto(intranet.put("/", intranet_page(server.url, f'api-url="{server.url}" api-key="{WIDGET_KEY}"')))
+    widget = page.locator("eclaireur-search")
+    type_query(widget, "créer un laboratoire d'innovation")
+    wait_for_results(page, "créer un laboratoire d'innovation")
+    option = widget.locator("[role=option]").first
+    target = option.get_attribute("data-url")
+    assert target.startswith(f"{server.url}/documents/") and "sig=" in target and "exp=" in target
+    title = option.locator(".title").inner_text()
+    with page.expect_navigation() as navigation:
+        option.click()
+    assert navigation.value.status == 200 and page.url == target
+    expect(page.locator("h1")).to_have_text(title)
+
+
 @pytest.mark.network_errors_expected
 def test_a_wrong_key_says_access_is_refused(page, serve, default_service, intranet):
     server = serve(default_service, widget_api_keys=[WIDGET_KEY], cors_origins=[intranet.url])
