@@ -47,7 +47,7 @@ class Health:
     documents: int
     chunks: int
     built_at: str
-    index_path: str
+    build: str  # the live build's folder name: an id, never a path (``/health`` answers without a key)
     vector_index: str
     encoder: str  # the engine encoding queries: torch, onnx or onnx-int8
     warnings: tuple[str, ...] = ()  # in French: e.g. a damaged index replaced by the previous build
@@ -190,9 +190,15 @@ class Eclaireur:
     def health(self) -> Health:
         retriever = self._retriever
         if retriever is None:
-            return Health(False, self.embedder.name, self.embedder.fingerprint, 0, 0, "", str(self.settings.index_dir), "",
+            return Health(False, self.embedder.name, self.embedder.fingerprint, 0, 0, "", "", "",
                           self.embedder.engine)
         manifest = retriever.snapshot.manifest
         return Health(True, manifest.model_name, manifest.model_fingerprint, manifest.documents, manifest.chunks,
-                      manifest.built_at, str(retriever.snapshot.path), manifest.vector_index.get("type", ""),
-                      self.embedder.engine, retriever.snapshot.warnings)
+                      manifest.built_at, retriever.snapshot.path.name, manifest.vector_index.get("type", ""),
+                      self.embedder.engine, tuple(self._without_paths(w) for w in retriever.snapshot.warnings))
+
+    def _without_paths(self, text: str) -> str:
+        """A warning for ``/health``: the index folder's absolute path removed, build and file names kept."""
+        for folder in {str(self.settings.index_dir.resolve()), str(self.settings.index_dir)}:
+            text = text.replace(folder + "/", "")
+        return text

@@ -106,7 +106,7 @@ class HealthResponse(BaseModel):
     documents: int
     chunks: int
     built_at: str = Field(description="Date de construction de l'index (ISO 8601, UTC)")
-    index_path: str
+    build: str = Field(description="Identifiant de la construction de l'index en service (jamais un chemin)")
     vector_index: str = Field(description="flat (exact) ou hnsw (approché)")
     encoder: str = Field("", description="Moteur d'encodage des requêtes : onnx, onnx-int8 ou torch (vide au démarrage)")
     warnings: list[str] = Field(default_factory=list, description="Défauts en cours, en français (ex. index endommagé "

@@ -99,6 +99,7 @@ def test_health_reports_model_and_index(api):
     assert body["model"] == "multilingual-e5-small" and len(body["model_fingerprint"]) == 16
     assert body["documents"] >= 20 and body["chunks"] > body["documents"]
     assert body["built_at"].startswith("20") and body["vector_index"] == "flat"
+    assert body["build"] and "/" not in body["build"] and "index_path" not in body  # an id, never a server path
 
 
 def test_openapi_documents_search_and_errors(api):

@@ -17,7 +17,7 @@ def health(request: Request, response: Response) -> HealthResponse:
     if service is None:
         response.status_code = 503
         return HealthResponse(status="starting", ready=False, model="", model_fingerprint="", documents=0, chunks=0,
-                              built_at="", index_path="", vector_index="")
+                              built_at="", build="", vector_index="")
     facts = service.health()
     if not facts.ready:
         response.status_code = 503
