@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import io
+import logging
 import re
 from collections.abc import Callable
 from datetime import date, datetime
@@ -16,8 +17,11 @@ from pathlib import PurePosixPath
 import yaml
 
 from .documents import DOCUMENT_TYPES, Document, Section, UnreadableDocument
+from .urls import clean_url
 
 Reader = Callable[[bytes, str], Document]
+
+logger = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------- text helpers
 
@@ -89,9 +93,12 @@ def _metadata_document(document_id: str, meta: dict, title: str, sections: list[
     if isinstance(tags, str):
         tags = [t.strip() for t in tags.split(",")]
     tags = [str(t).strip().lower() for t in tags if str(t).strip()]
-    url = meta.get("url") or None  # the document's own address; ``source`` (its origin) stays in metadata
+    url = clean_url(meta.get("url"))  # the document's own address; ``source`` (its origin) stays in metadata
+    if meta.get("url") and url is None:
+        logger.warning("%s : adresse « url » ignorée (ni http(s) ni chemin propre depuis la racine du site) : %r",
+                       document_id, meta["url"])
     extra = {k: _jsonable(v) for k, v in meta.items() if k not in {"title", "type", "tags", "url"}}
-    return Document(id=document_id, title=title, type=doc_type, tags=tags, url=str(url) if url else None,
+    return Document(id=document_id, title=title, type=doc_type, tags=tags, url=url,
                     metadata=extra, sections=sections)
 
 

@@ -6,6 +6,7 @@ import html
 from urllib.parse import quote
 
 from index.chunkstore import StoredDocument
+from index.urls import clean_url
 
 from ..dates import french_date
 
@@ -23,11 +24,9 @@ a:focus-visible { outline: 2px solid #0a76f6; outline-offset: 2px; }
 
 
 def document_url(url: str | None, document_id: str) -> str:
-    """A document's address for clients: its own web address, else its page here — never ``javascript:`` or
-    ``data:``, which a corpus file could declare and a browser or Telegram would follow."""
-    if url and (url.lower().startswith(("http://", "https://")) or (url.startswith("/") and not url.startswith("//"))):
-        return url
-    return f"/documents/{quote(document_id, safe='/')}"
+    """A document's address for clients: its own web address, else its page here — never ``javascript:``,
+    ``data:`` or ``/\\host``, which a corpus file (or an index built before addresses were checked) could hold."""
+    return clean_url(url) or f"/documents/{quote(document_id, safe='/')}"
 
 
 def _web_link(address) -> str | None:
