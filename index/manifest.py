@@ -15,7 +15,7 @@ from pathlib import Path
 # 2: the manifest records the size and SHA-256 of every index file, and a checksum of itself.
 FORMAT_VERSION = 2
 # Bump when readers or chunking change what a file becomes: every index is then rebuilt once.
-INGESTION_VERSION = 1
+INGESTION_VERSION = 2  # 2: plain text (no kramdown attribute lists, emphasis, link syntax), paragraphs joined
 FILE = "manifest.json"
 
 

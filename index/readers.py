@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 import yaml
 
 from .documents import DOCUMENT_TYPES, Document, Section, UnreadableDocument
+from .markup import strip_inline
 from .urls import clean_url
 
 Reader = Callable[[bytes, str], Document]
@@ -115,32 +116,21 @@ def _jsonable(value):
 # --------------------------------------------------------------------------- Markdown
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
-LIQUID = re.compile(r"\{%-?.*?-?%\}|\{\{-?.*?-?\}\}|\{:[^}\n]*\}", re.S)
+KRAMDOWN_TOC = re.compile(r"^[ \t]*(?:[-*+]|1\.)[ \t]+[^\n]*\n[ \t]*\{:[ \t]*toc[ \t]*\}[ \t]*$", re.M)
+LIQUID = re.compile(r"\{%-?.*?-?%\}|\{\{-?.*?-?\}\}|^[ \t]*\{:[^}\n]*\}[ \t]*$", re.S | re.M)
 HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 HTML_DROP = re.compile(r"<(script|style|svg|iframe|object|canvas|noscript)\b.*?</\1\s*>", re.S | re.I)
 HTML_BREAK = re.compile(r"<\s*(br|/p|/div|/li|/tr|/h[1-6]|/blockquote|/ul|/ol|/table)\b[^>]*>", re.I)
-HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*?/?>")
+HARD_BREAK = re.compile(r"(?: {2,}|\\|<\s*(?:br|/p|/div|/li|/tr|/h[1-6]|/blockquote|/ul|/ol|/table)\b[^>]*>)\s*$", re.I)
 CONTAINER = re.compile(r"^\s*:::+\s*(\w[\w-]*)?\s*(.*)$")
 ATX_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 SETEXT = re.compile(r"^(=+|-+)\s*$")
 FENCE = re.compile(r"^\s*(```|~~~)")
-IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\[[^\]]*\]")
-REF_DEF = re.compile(r"^\s*\[[^\]]+\]:\s*\S+.*$")
-EMPHASIS = re.compile(r"(\*\*|__|\*|~~)(?=\S)(.+?)(?<=\S)\1")
+LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+THEMATIC_BREAK = re.compile(r"^\s*([-*_])(?:\s*\1){2,}\s*$")
+REF_DEF = re.compile(r"^\s{0,3}\[([^\]^][^\]]*)\]:\s*\S+.*$")
+FOOTNOTE_DEF = re.compile(r"^\s{0,3}\[\^[^\]]+\]:\s*")
 TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
-
-
-def strip_markup(line: str) -> str:
-    """Inline Markdown and HTML to plain text: links keep their label, images go, entities decoded."""
-    line = IMAGE.sub("", line)
-    line = LINK.sub(lambda m: m.group(1) or m.group(2), line)
-    line = EMPHASIS.sub(r"\2", line)
-    line = line.replace("`", "")
-    line = HTML_TAG.sub("", line)
-    if line.lstrip().startswith("|"):
-        line = " ; ".join(cell.strip() for cell in line.strip().strip("|").split("|") if cell.strip())
-    return html.unescape(line)
 
 
 def parse_front_matter(text: str) -> tuple[dict, str]:
@@ -159,42 +149,72 @@ def parse_front_matter(text: str) -> tuple[dict, str]:
 
 
 def markdown_blocks(body: str) -> list[tuple[int, str] | str]:
-    """Headings and plain-text lines of a Markdown body, template and container markup removed."""
+    """Headings and plain-text lines of a Markdown body: one line per paragraph, list item or table row
+    (soft line breaks joined, hard ones kept), code as written, template and container markup removed."""
     body = HTML_COMMENT.sub("", body)
     body = HTML_DROP.sub("", body)
+    body = KRAMDOWN_TOC.sub("", body)
     body = LIQUID.sub("", body)
-    body = HTML_BREAK.sub(lambda m: m.group(0) + "\n", body)
+    body = "\n".join(line if line.lstrip().startswith("|") else HTML_BREAK.sub(lambda m: m.group(0) + "\n", line)
+                     for line in body.split("\n"))  # a <br> inside a table row stays in its row
+    references = [m.group(1) for m in map(REF_DEF.match, body.splitlines()) if m]
     blocks: list[tuple[int, str] | str] = []
+    paragraph: list[str] = []
+    bullet = ""
+
+    def plain(text: str) -> str:
+        return strip_inline(text, references)
+
+    def flush() -> None:
+        nonlocal bullet
+        if paragraph:
+            blocks.append(bullet + plain(" ".join(line.strip() for line in paragraph)))
+        paragraph.clear()
+        bullet = ""
+
     in_fence = False
-    previous_text = ""
     for raw in body.splitlines():
         if FENCE.match(raw):
+            flush()
             in_fence = not in_fence
             continue
         if in_fence:
             blocks.append(raw)
             continue
         container = CONTAINER.match(raw)
-        if container:
-            if container.group(2):
-                blocks.append(strip_markup(container.group(2)))
-            continue
         heading = ATX_HEADING.match(raw)
-        if heading:
-            blocks.append((len(heading.group(1)), strip_markup(heading.group(2))))
-            previous_text = ""
+        if container or heading or not raw.strip():
+            flush()
+            if container and container.group(2):
+                blocks.append(plain(container.group(2)))
+            elif heading:
+                blocks.append((len(heading.group(1)), plain(heading.group(2))))
+            elif not container:
+                blocks.append("")
             continue
-        if SETEXT.match(raw) and previous_text and blocks and blocks[-1] == previous_text:
-            blocks[-1] = (1 if raw.strip()[0] == "=" else 2, previous_text)
-            previous_text = ""
+        if SETEXT.match(raw) and paragraph and not bullet:
+            text = plain(" ".join(line.strip() for line in paragraph))
+            paragraph.clear()
+            blocks.append((1 if raw.strip()[0] == "=" else 2, text))
             continue
-        if TABLE_RULE.match(raw) or REF_DEF.match(raw):
+        if TABLE_RULE.match(raw) or THEMATIC_BREAK.match(raw) or REF_DEF.match(raw):
+            flush()
             continue
-        line = re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "• ", raw) if re.match(r"^\s*(?:[-*+]|\d+[.)])\s+", raw) else raw
-        line = re.sub(r"^\s*>\s?", "", line)
-        text = strip_markup(line)
-        blocks.append(text)
-        previous_text = text if text.strip() else ""
+        line = FOOTNOTE_DEF.sub("", re.sub(r"^\s*>\s?", "", raw))
+        if line.lstrip().startswith("|"):
+            flush()
+            cells = (plain(cell) for cell in line.strip().strip("|").split("|"))
+            blocks.append(" ; ".join(cell for cell in cells if cell.strip()))
+            continue
+        if LIST_ITEM.match(line):
+            flush()
+            bullet, line = "• ", LIST_ITEM.sub("", line, count=1)
+        if HARD_BREAK.search(line):
+            paragraph.append(line.rstrip().removesuffix("\\"))
+            flush()
+        else:
+            paragraph.append(line)
+    flush()
     return blocks
 
 
@@ -222,6 +242,7 @@ def read_text(data: bytes, document_id: str) -> Document:
 HTML_SKIP = {"script", "style", "nav", "header", "footer", "aside", "noscript", "form", "svg", "template", "iframe", "button"}
 HTML_BLOCKS = {"p", "li", "pre", "blockquote", "td", "th", "dt", "dd", "figcaption", "caption"}
 HTML_HEADINGS = {f"h{i}": i for i in range(1, 7)}
+HTML_LINE_BREAK = "\ue002"  # stands for <br> while whitespace is collapsed
 
 
 def _html_blocks(node, blocks: list) -> None:
@@ -231,17 +252,26 @@ def _html_blocks(node, blocks: list) -> None:
         if tag in HTML_SKIP or tag.startswith("-") and tag != "-text":
             pass
         elif tag == "-text":
-            text = child.text(deep=False).strip()
+            text = _inline_text(child)
             if text:
                 blocks.append(text)
         elif tag in HTML_HEADINGS:
-            blocks.append((HTML_HEADINGS[tag], child.text(separator=" ", strip=True)))
+            blocks.append((HTML_HEADINGS[tag], _inline_text(child)))
+        elif tag == "pre":
+            blocks.append(child.text().replace(HTML_LINE_BREAK, "\n"))
         elif tag in HTML_BLOCKS and not _has_block_inside(child):
             prefix = "• " if tag == "li" else ""
-            blocks.append(prefix + child.text(separator=" ", strip=True))
+            blocks.append(prefix + _inline_text(child))
         else:
             _html_blocks(child, blocks)
         child = child.next
+
+
+def _inline_text(node) -> str:
+    """A block's text as a browser lays it out: source line breaks and runs of spaces are one space,
+    ``<br>`` is a line break, inline tags (``<strong>``, ``<a>``) add nothing."""
+    lines = node.text().split(HTML_LINE_BREAK)
+    return "\n".join(" ".join(line.split()) for line in lines).strip()
 
 
 def _has_block_inside(node) -> bool:
@@ -262,6 +292,8 @@ def read_html(data: bytes, document_id: str) -> Document:
             meta["description"] = content
     if "tags" in meta:
         meta["tags"] = [t.strip() for t in meta["tags"].split(",")]
+    for line_break in tree.css("br"):
+        line_break.replace_with(HTML_LINE_BREAK)
     root = (tree.css_first("main") or tree.css_first("[role=main]") or tree.css_first("article") or tree.body)
     if root is None:
         raise UnreadableDocument("HTML sans corps de page")
