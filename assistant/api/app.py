@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from ..records import RecordsUnavailable
 from ..service import Eclaireur
 from ..settings import Settings
+from .docs import add_local_docs
 from .errors import PROTECTED, error_responses, http_error_handler, validation_error_handler
 from .metrics import Metrics, MetricsMiddleware
 from .routers import admin, ask, documents, feedback, health, search, widget
@@ -50,7 +51,8 @@ def create_app(settings: Settings | None = None, service: Eclaireur | None = Non
             app.state.service = created
         yield
 
-    app = FastAPI(title="Éclaireur", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="Éclaireur", version="0.1.0", description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None)
+    add_local_docs(app)
     app.state.settings = settings
     app.state.service = service
     app.state.keyring = KeyRing.from_settings(settings)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+
 import pytest
 
 from assistant.api.document_page import render_document_page
@@ -118,6 +122,16 @@ def test_a_browser_opening_a_result_link_gets_a_readable_french_page(api):
     assert "Rédigé pour Éclaireur" in page.text and "Pour aller plus loin : <a href=\"https://" in page.text
     assert "Source :" not in page.text  # the bundled texts were written for Éclaireur, not taken from a site
     assert api.get(first["url"]).headers["content-type"] == "application/json"
+
+
+def test_a_document_page_runs_no_script_cannot_be_framed_and_leaks_no_referrer(api):
+    first = api.get("/search", params={"q": "laboratoire d'innovation", "k": 1}).json()["results"][0]
+    page = api.get(first["url"], headers={"Accept": "text/html"})
+    policy = dict(rule.strip().split(" ", 1) for rule in page.headers["content-security-policy"].split(";"))
+    assert policy["default-src"] == "'none'" and policy["frame-ancestors"] == "'none'" and "script-src" not in policy
+    style = re.search(r"<style>(.*?)</style>", page.text, re.S).group(1)
+    assert policy["style-src"] == f"'sha256-{base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()}'"
+    assert page.headers["referrer-policy"] == "no-referrer"
 
 
 def test_a_document_taken_from_a_web_page_names_that_page_as_its_source():

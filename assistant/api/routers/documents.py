@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from ...service import Eclaireur
 from ..dependencies import get_service
-from ..document_page import render_document_page
+from ..document_page import PAGE_HEADERS, render_document_page
 from ..errors import PROTECTED, error_responses
 from ..schemas import DocumentResponse
 from ..links import document_access
@@ -26,7 +26,7 @@ def get_document(document_id: str, request: Request, service: Eclaireur = Depend
         raise HTTPException(status_code=404, detail=f"Document « {document_id} » introuvable dans l'index. "
                                                     "Les identifiants sont les chemins relatifs au corpus, tels que renvoyés par /search.")
     if wants_html(request.headers.get("accept", "")):
-        return HTMLResponse(render_document_page(document))
+        return HTMLResponse(render_document_page(document), headers=PAGE_HEADERS)
     return DocumentResponse(
         document_id=document.document_id, title=document.title, type=document.type, tags=list(document.tags),
         url=request.app.state.links.url(document.url, document.document_id), folder=document.folder,
