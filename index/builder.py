@@ -29,7 +29,7 @@ from .chunkstore import ChunkStore
 from .documents import UnreadableDocument
 from .embedding import Embedder, engine_fingerprint, release_freed_memory
 from .encoders import DEFAULT_ENGINE
-from .lexical import BM25Index
+from .lexical import CHUNK_FIELDS, BM25Index, chunk_fields, scoring
 from .manifest import FORMAT_VERSION, INGESTION_VERSION, FileRecord, Manifest, ManifestError
 from .sources import SourceEntry
 from .vectors import FaissStore, VectorIndexConfig
@@ -158,7 +158,7 @@ def is_up_to_date(source: DocumentSource, index_dir: Path, config: IndexConfig) 
     manifest = read_current_manifest(index_dir)
     if manifest is None or not _compatible(manifest, config):
         return False
-    if not config.vectors.accepts(manifest.vector_index.get("type", ""), manifest.chunks):
+    if not config.vectors.accepts(manifest.vector_index.get("type", ""), manifest.chunks) or manifest.lexical != scoring():
         return False
     hashes = {entry.id: entry.sha256 for entry in source.scan()}
     return hashes == {path: record.sha256 for path, record in manifest.files.items()}
@@ -194,7 +194,8 @@ def build_index(source: DocumentSource, index_dir: Path, config: IndexConfig,
         changed = [e for e in entries.values() if e.id not in old_files or old_files[e.id].sha256 != e.sha256]
         removed = [path for path in old_files if path not in entries]
         report = BuildReport(index_path=str(index_dir), up_to_date=not changed and not removed and previous is not None
-                             and config.vectors.accepts(previous.vector_index.get("type", ""), previous.chunks),
+                             and config.vectors.accepts(previous.vector_index.get("type", ""), previous.chunks)
+                             and previous.lexical == scoring(),
                              files_seen=len(entries), files_removed=len(removed))
         if report.up_to_date:
             report.skipped, report.documents, report.chunks = previous.skipped, previous.documents, previous.chunks
@@ -269,7 +270,8 @@ def build_index(source: DocumentSource, index_dir: Path, config: IndexConfig,
 
         # Streamed from the chunk store: the corpus's text is never held in memory at once.
         for_ids, for_texts = itertools.tee(store.iter_chunks())
-        BM25Index.build((c.vector_id for c in for_ids), (c.embedding_text for c in for_texts)).save(workdir)
+        BM25Index.build((c.vector_id for c in for_ids), (chunk_fields(c.title, c.heading_path, c.text) for c in for_texts),
+                        fields=CHUNK_FIELDS).save(workdir)
         vectors.fit()  # the index type the collection's new size calls for
         vectors.save(workdir)
         report.documents, report.chunks = store.counts()
@@ -286,7 +288,7 @@ def build_index(source: DocumentSource, index_dir: Path, config: IndexConfig,
                                                "build_seconds": round(report.vector_index_seconds, 2)},
             files=files, built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             build_seconds=round(report.seconds, 2), versions=_versions(),
-            documents=report.documents, chunks=report.chunks,
+            documents=report.documents, chunks=report.chunks, lexical=scoring(),
         ).save(workdir)
         _fsync_tree(workdir)
         final = workdir.with_name(workdir.name.removeprefix(PARTIAL_PREFIX))

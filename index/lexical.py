@@ -8,7 +8,8 @@ import re
 import unicodedata
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -68,6 +69,35 @@ def analyze(text: str) -> list[str]:
     return [term for term, _, _ in analyze_with_spans(text)]
 
 
+@dataclass(frozen=True)
+class TextField:
+    """A part of a text scored apart (BM25F): its weight, and how much its length normalises its term counts."""
+
+    name: str
+    weight: float = 1.0
+    b: float = 0.75
+
+
+BODY = TextField("body")
+# A chunk's document title, its heading path below the title, its text: a heading that says what was asked counts more.
+CHUNK_FIELDS = (TextField("title", weight=2.0, b=0.5), TextField("headings", weight=2.0, b=0.5), BODY)
+
+
+K1 = 1.2
+
+
+def scoring(fields: Sequence[TextField] = CHUNK_FIELDS, k1: float = K1) -> dict:
+    """What an index's BM25 weights depend on besides the texts (the manifest keeps it: a change rebuilds them)."""
+    return {"k1": k1, "fields": [asdict(spec) for spec in fields]}
+
+
+def chunk_fields(title: str, heading_path: Sequence[str], text: str) -> tuple[str, str, str]:
+    """The texts of ``CHUNK_FIELDS`` for one chunk; a first heading that repeats the title is not counted twice."""
+    headings = heading_path[1:] if heading_path and fold_accents(heading_path[0]).lower() == fold_accents(title).lower() \
+        else heading_path
+    return title, " ".join(headings), text
+
+
 class BM25Index:
     """Okapi BM25 with each (document, term) weight precomputed, so a query is a sum of matrix columns."""
 
@@ -90,32 +120,56 @@ class BM25Index:
         return len(self.ids)
 
     @classmethod
-    def build(cls, ids: Iterable[int], texts: Iterable[str], k1: float = 1.2, b: float = 0.75) -> BM25Index:
+    def build(cls, ids: Iterable[int], texts: Iterable[str | Sequence[str]], fields: Sequence[TextField] = (BODY,),
+              k1: float = K1) -> BM25Index:
         """Index ``texts`` under ``ids``; both may be generators, read once, in step.
 
-        Term counts go to compact typed buffers (a few bytes per distinct term of a text), not Python
+        A text is one string (one field), or one string per field of ``fields``: the weights are then BM25F
+        (each field's term frequency normalised by its own length, weighted, summed before saturation).
+        Term counts go to compact typed buffers (a few bytes per distinct term of a field), not Python
         lists, so a million chunks build in a few GiB at most.
         """
         vocabulary: dict[str, int] = {}
-        columns, counts, distinct, lengths, id_buffer = array("i"), array("I"), array("I"), array("I"), array("q")
+        columns, counts, origins, entries, id_buffer = array("i"), array("I"), array("B"), array("I"), array("q")
+        lengths = [array("I") for _ in fields]
         for id_, text in zip(ids, texts, strict=True):
-            tf = Counter(analyze(text))
+            parts = (text,) if isinstance(text, str) else text
+            if len(parts) != len(fields):
+                raise ValueError(f"{len(parts)} champs reçus pour {len(fields)} attendus")
             id_buffer.append(id_)
-            lengths.append(tf.total())
-            distinct.append(len(tf))
-            columns.extend(vocabulary.setdefault(term, len(vocabulary)) for term in tf)
-            counts.extend(tf.values())
-        n_docs, cols = len(id_buffer), np.frombuffer(columns, dtype=np.int32)
-        tf_data = np.frombuffer(counts, dtype=np.uint32).astype(np.float32)
-        df = np.bincount(cols, minlength=len(vocabulary)).astype(np.float32)
+            total = 0
+            for number, part in enumerate(parts):
+                tf = Counter(analyze(part)) if part else Counter()
+                lengths[number].append(tf.total())
+                columns.extend(vocabulary.setdefault(term, len(vocabulary)) for term in tf)
+                counts.extend(tf.values())
+                if len(fields) > 1:
+                    origins.extend(number for _ in range(len(tf)))
+                total += len(tf)
+            entries.append(total)
+        n_docs = len(id_buffer)
+        rows = np.repeat(np.arange(n_docs, dtype=np.int32), np.frombuffer(entries, dtype=np.uint32))
+        field_of = np.frombuffer(origins, dtype=np.uint8)
+        frequency = np.frombuffer(counts, dtype=np.uint32).astype(np.float32)
+        for number, spec in enumerate(fields):
+            field_lengths = np.frombuffer(lengths[number], dtype=np.uint32).astype(np.float32)
+            average = float(field_lengths[field_lengths > 0].mean()) if field_lengths.any() else 1.0
+            norm = (1 - spec.b + spec.b * field_lengths / average) / spec.weight
+            if len(fields) == 1:
+                frequency /= norm[rows]
+            else:
+                mine = field_of == number
+                frequency[mine] /= norm[rows[mine]]
+        del rows, field_of
+        indptr = np.concatenate([[0], np.cumsum(np.frombuffer(entries, dtype=np.uint32), dtype=np.int64)])
+        weights = sparse.csr_matrix((frequency, np.frombuffer(columns, dtype=np.int32), indptr),
+                                    shape=(n_docs, len(vocabulary)))
+        if len(fields) > 1:
+            weights.sum_duplicates()  # a term found in several fields of a text: one weight
+        df = np.bincount(weights.indices, minlength=len(vocabulary)).astype(np.float32)
         idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
-        lengths_arr = np.frombuffer(lengths, dtype=np.uint32).astype(np.float32)
-        norm = k1 * (1 - b + b * lengths_arr / max(float(lengths_arr.mean()) if n_docs else 1.0, 1e-9))
-        rows = np.repeat(np.arange(n_docs, dtype=np.int32), np.frombuffer(distinct, dtype=np.uint32))
-        data = (tf_data * (k1 + 1) / (tf_data + norm[rows]) * idf[cols]).astype(np.float32)
-        del rows, tf_data
-        indptr = np.concatenate([[0], np.cumsum(np.frombuffer(distinct, dtype=np.uint32), dtype=np.int64)])
-        weights = sparse.csr_matrix((data, cols, indptr), shape=(n_docs, len(vocabulary))).tocsc()
+        weights.data = (weights.data * (k1 + 1) / (weights.data + k1) * idf[weights.indices]).astype(np.float32)
+        weights = weights.tocsc()
         weights.sort_indices()
         return cls(weights, vocabulary, np.frombuffer(id_buffer, dtype=np.int64).copy())
 

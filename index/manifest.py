@@ -53,6 +53,7 @@ class Manifest:
     format_version: int = FORMAT_VERSION
     ingestion_version: int = INGESTION_VERSION
     index_files: dict[str, dict] = field(default_factory=dict)  # name -> {"size", "sha256"}, set by ``save``
+    lexical: dict = field(default_factory=dict)  # BM25 scoring parameters: when they change, only BM25 is rebuilt
 
     @property
     def skipped(self) -> dict[str, str]:

@@ -7,7 +7,7 @@ import unicodedata
 import numpy as np
 import pytest
 
-from index.lexical import BM25Index, analyze, analyze_with_spans, fold_accents
+from index.lexical import BODY, CHUNK_FIELDS, BM25Index, analyze, analyze_with_spans, chunk_fields, fold_accents
 
 # --------------------------------------------------------------------------- analyzer
 
@@ -171,3 +171,43 @@ def test_ids_and_texts_must_have_the_same_length():
 def test_empty_index_scores_nothing():
     empty = BM25Index.build([], [])
     assert len(empty) == 0 and len(empty.search("innovation", k=5)[1]) == 0
+
+
+# --------------------------------------------------------------------------- fields (BM25F)
+
+HEADING_MATCH = [  # (title, heading path, body): only the first says in its heading what is asked
+    ("Guide des laboratoires", ("Guide des laboratoires", "Financer un laboratoire"),
+     "Plusieurs sources existent : crédits du ministère, appels à projets, fonds de transformation de l'action publique."),
+    ("Actualités", ("Actualités", "Brèves"),
+     "Le laboratoire régional présente ses travaux. Un laboratoire peut financer un prototype ; le laboratoire veut "
+     "aussi financer des ateliers et un laboratoire voisin cherche à financer une étude."),
+    ("Recrutement", ("Recrutement", "Profils"), "Les équipes recrutent des designers et des développeurs."),
+    ("Mois de l'innovation", ("Mois de l'innovation",), "Chaque année en novembre, des événements ouverts aux agents."),
+]
+
+
+def fielded_index() -> BM25Index:
+    texts = (chunk_fields(title, headings, body) for title, headings, body in HEADING_MATCH)
+    return BM25Index.build(range(len(HEADING_MATCH)), texts, fields=CHUNK_FIELDS)
+
+
+def test_a_heading_that_says_what_was_asked_ranks_first():
+    flat = BM25Index.build(range(len(HEADING_MATCH)), (" ".join(h) + "\n" + body for _, h, body in HEADING_MATCH))
+    _, flat_ids = flat.search("financer un laboratoire", 2)
+    _, fielded_ids = fielded_index().search("financer un laboratoire", 2)
+    assert list(flat_ids) == [1, 0]  # one field: the body that repeats the words wins
+    assert list(fielded_ids) == [0, 1]
+
+
+def test_a_first_heading_repeating_the_title_is_counted_once():
+    assert chunk_fields("Guide des laboratoires", ("Guide des laboratoires", "Financer"), "texte") == \
+        ("Guide des laboratoires", "Financer", "texte")
+    assert chunk_fields("Guide", ("Autre titre", "Financer"), "texte") == ("Guide", "Autre titre Financer", "texte")
+
+
+def test_one_field_per_text_is_plain_bm25_and_a_wrong_field_count_is_refused():
+    plain = BM25Index.build(range(2), ["laboratoire d'innovation", "données ouvertes"])
+    one_field = BM25Index.build(range(2), [("laboratoire d'innovation",), ("données ouvertes",)], fields=(BODY,))
+    assert np.allclose(plain.scores("laboratoire"), one_field.scores("laboratoire"))
+    with pytest.raises(ValueError, match="champs"):
+        BM25Index.build(range(1), [("titre", "corps")], fields=CHUNK_FIELDS)
