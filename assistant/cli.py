@@ -347,12 +347,12 @@ def run_serve(args, settings: Settings) -> int:
     import uvicorn
 
     from .api.app import create_app
-    from .api.security import server_options
+    from .api.serving import uvicorn_options
 
     settings = _with(settings, host=args.host, port=args.port)
     ensure_default_model(settings)
     app = create_app(settings, build_if_needed=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(), **server_options(settings))
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(), **uvicorn_options(settings))
     return 0
 
 

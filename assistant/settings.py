@@ -102,6 +102,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    request_read_timeout_seconds: float = Field(10.0, gt=0, le=300, description="Délai pour recevoir une requête "
+                                                "complète (en-têtes et corps) ; au-delà, la connexion est fermée")
+    max_connections: int = Field(256, ge=1, description="Connexions et requêtes simultanées ; au-delà, réponse 503")
     log_level: str = "INFO"
 
     @property

@@ -101,22 +101,22 @@ def free_port() -> int:
 
 
 def served_like_production(app) -> dict:
-    """``eclaireur serve``'s proxy options for an Éclaireur app (its settings decide which proxies are trusted)."""
-    from assistant.api.security import server_options
+    """``eclaireur serve``'s uvicorn options for an Éclaireur app (proxies, connection bounds, request deadline)."""
+    from assistant.api.serving import uvicorn_options
 
     settings = getattr(app.state, "settings", None)
-    return server_options(settings) if settings is not None else {}
+    return uvicorn_options(settings) if settings is not None else {}
 
 
 class LiveServer:
     """A real uvicorn server on a loopback port, in a thread."""
 
-    def __init__(self, app, port: int | None = None) -> None:
+    def __init__(self, app, port: int | None = None, log_level: str = "warning") -> None:
         import uvicorn
 
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level=log_level,
                                                     **served_like_production(app)))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -1,0 +1,41 @@
+"""How the server holds up against slow or silent clients, and what its access log keeps."""
+
+from __future__ import annotations
+
+import socket
+
+import httpx
+import pytest
+from support import LiveServer
+
+from assistant.api.app import create_app
+
+GENEROUS = 30  # seconds: far above the 1 s deadline, only there so that a regression fails instead of hanging
+
+
+@pytest.mark.parametrize("sent", [b"", b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Lent: ", b"POST /ask HTTP/1.1\r\n"
+                                  b"Host: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"qu"])
+def test_a_client_that_never_finishes_its_request_is_disconnected(default_service, serve, sent):
+    server = serve(default_service, request_read_timeout_seconds=1)
+    with socket.create_connection(("127.0.0.1", server.port)) as half_open:
+        half_open.sendall(sent)
+        half_open.settimeout(GENEROUS)
+        try:
+            received = half_open.recv(1024)
+        except TimeoutError:
+            pytest.fail(f"connexion encore ouverte après {GENEROUS} s")
+        assert received == b"" or b" 408 " in received or b" 400 " in received
+    assert httpx.get(f"{server.url}/health", timeout=10).status_code == 200  # a complete request is still served
+
+
+@pytest.mark.parametrize("keep_text", [True, False])
+def test_the_access_log_keeps_the_question_only_when_question_texts_are_kept(default_service, capfd, keep_text):
+    settings = default_service.settings.model_copy(update={"record_question_text": keep_text})
+    with LiveServer(create_app(settings, service=default_service), log_level="info") as server:
+        assert httpx.get(f"{server.url}/search", params={"q": "dossier fiscal 4455667"}, timeout=30).status_code == 200
+    captured = capfd.readouterr()
+    log = captured.out + captured.err
+    assert '"GET /search' in log
+    assert ("4455667" in log) is keep_text
+    if not keep_text:
+        assert '"GET /search HTTP/1.1" 200' in log
