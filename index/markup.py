@@ -32,7 +32,7 @@ EMPHASIS = (
     re.compile(r"(?<![*\w])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?!\*)", re.S),
     re.compile(r"(?<!\w)_(?=[^\s_])(.+?)(?<=[^\s_])_(?!\w)", re.S),
 )
-STRAY_STRONG = re.compile(r"\*{2,}|(?<!\w)__|__(?!\w)")  # left unpaired or badly spaced (« **6 mai ** »)
+STRAY_STRONG = re.compile(r"\*{2,}")  # left unpaired or badly spaced (« **6 mai ** »)
 
 
 def strip_inline(text: str, references: Iterable[str] = ()) -> str:

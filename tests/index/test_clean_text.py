@@ -72,7 +72,7 @@ def test_emphasis_markers_are_removed_and_their_words_kept(source, plain):
 
 
 def test_underscores_inside_words_are_not_emphasis():
-    source = "Renseignez dataset_id et mon_fichier_v2 ; la variable _interne reste."
+    source = "Renseignez dataset_id et mon_fichier_v2 ; les variables _interne et window.__suivi=1 restent."
     assert text_of(source) == source
 
 
