@@ -13,7 +13,9 @@ AXE_STAMP := build/npm/.axe-core-$(AXE_VERSION)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test setup browser chromium
+FUZZ_EXAMPLES ?= 300
+
+.PHONY: run test fuzz setup browser chromium
 
 run: setup
 	$(BIN)/eclaireur serve
@@ -21,6 +23,11 @@ run: setup
 test: setup browser
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); code=$$?; \
 	if [ $$code -eq 5 ]; then echo "pytest : aucun test collecté."; exit 0; fi; exit $$code
+
+# A longer fuzzing of the API against its own OpenAPI document, with a new random seed at each run
+# (`make test` runs the same tests derandomized, 30 examples per operation).
+fuzz: setup
+	FUZZ_MODE=random FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/api/test_schema_fuzz.py -q $(PYTEST_ARGS)
 
 setup: $(STAMP) $(MODEL)
 

@@ -36,8 +36,14 @@ def _clean_question(value: str) -> str:
 
 # Free text other than questions (tags, folders, identifiers, comments): any valid Unicode.
 Text = Annotated[str, AfterValidator(_valid_unicode)]
+# What ``_clean_question`` leaves nothing of: control characters, bidirectional controls and (Unicode) spaces. The
+# schema requires one character outside this set, so that it accepts exactly what the server accepts (schemathesis
+# and other clients generating from the schema agree with the 422 « La question est vide »).
+BLANK_CHARACTERS = r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202a-\u202f\u205f\u2066-\u2069\u3000"
+VISIBLE_CHARACTER = f"[^{BLANK_CHARACTERS}]"
 # A question or query: 1 to 1,000 characters, surrounding spaces and control characters removed, never empty.
-QuestionText = Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS), AfterValidator(_clean_question)]
+QuestionText = Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS, json_schema_extra={"pattern": VISIBLE_CHARACTER}),
+                         AfterValidator(_clean_question)]
 
 
 class SearchRequest(BaseModel):
