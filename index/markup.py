@@ -26,11 +26,13 @@ AUTOLINK = re.compile(r"<((?:https?|ftp)://[^\s<>]+|mailto:[^\s<>]+|[\w.+-]+@[\w
 BARE_URL = re.compile(r"(?:https?|ftp)://[^\s<>\"]+[^\s<>\"().,;:!?'’»]")
 HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
 # Emphasis: ``*`` may sit inside a word, ``_`` may not (CommonMark), so ``mon_fichier_v2`` stays whole.
+# A span is at most EMPHASIS_CHARS long, so a paragraph full of lone markers is read in linear time.
+EMPHASIS_CHARS = 600
 EMPHASIS = (
-    re.compile(r"(\*\*|~~)(?=\S)(.+?)(?<=\S)\1", re.S),
-    re.compile(r"(?<!\w)__(?=\S)(.+?)(?<=\S)__(?!\w)", re.S),
-    re.compile(r"(?<![*\w])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?!\*)", re.S),
-    re.compile(r"(?<!\w)_(?=[^\s_])(.+?)(?<=[^\s_])_(?!\w)", re.S),
+    re.compile(rf"(\*\*|~~)(?=\S)(.{{1,{EMPHASIS_CHARS}}}?)(?<=\S)\1", re.S),
+    re.compile(rf"(?<!\w)__(?=\S)(.{{1,{EMPHASIS_CHARS}}}?)(?<=\S)__(?!\w)", re.S),
+    re.compile(rf"(?<![*\w])\*(?=[^\s*])(.{{1,{EMPHASIS_CHARS}}}?)(?<=[^\s*])\*(?!\*)", re.S),
+    re.compile(rf"(?<!\w)_(?=[^\s_])(.{{1,{EMPHASIS_CHARS}}}?)(?<=[^\s_])_(?!\w)", re.S),
 )
 STRAY_STRONG = re.compile(r"\*{2,}")  # left unpaired or badly spaced (« **6 mai ** »)
 
