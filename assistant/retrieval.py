@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import html
+import logging
 import time
-from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -14,15 +14,19 @@ from index.embedding import TextEncoder
 from index.lexical import analyze, analyze_with_spans
 from index.snapshot import IndexSnapshot
 
+from .fusion import FusionConfig, fuse
+from .rerank import RerankClient, RerankError
+
 MODES = ("dense", "lexical", "hybrid")
 SNIPPET_CHARS = 240
+NO_RERANKER = "aucun reclasseur n'est configuré (ECLAIREUR_RERANK_BASE_URL, ECLAIREUR_RERANK_MODEL)"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    fusion: str = "rrf"  # "rrf" (reciprocal rank fusion) or "weighted" (min-max normalised scores)
-    rrf_k: int = 60
-    dense_weight: float = 0.5
+    fusion: FusionConfig = field(default_factory=FusionConfig)
     candidates: int = 100
 
 
@@ -48,6 +52,7 @@ class DocumentHit:
     """A document and its matching passages, best first."""
 
     chunk_hits: list[ChunkHit]
+    rerank_score: float | None = None  # the reranker's relevance of its best passage, when it judged it
 
     @property
     def best(self) -> ChunkHit:
@@ -55,7 +60,7 @@ class DocumentHit:
 
     @property
     def score(self) -> float:
-        return self.best.score
+        return self.best.score if self.rerank_score is None else self.rerank_score
 
 
 @dataclass
@@ -64,24 +69,49 @@ class SearchOutcome:
     mode: str
     results: list[DocumentHit]
     took_ms: float
+    reranked: bool = False
+    rerank_fallback: str | None = None  # in French: why the local order was kept although reranking was asked
+    dense_scores: dict[int, float] = field(default_factory=dict)  # query cosine of the dense candidates (vector id)
 
 
 class Retriever:
     """Composes the query encoder, the vector store, BM25 and the chunk store of one index snapshot."""
 
-    def __init__(self, snapshot: IndexSnapshot, encoder: TextEncoder, config: RetrievalConfig = RetrievalConfig()) -> None:
+    def __init__(self, snapshot: IndexSnapshot, encoder: TextEncoder, config: RetrievalConfig = RetrievalConfig(),
+                 reranker: RerankClient | None = None) -> None:
         self.snapshot = snapshot
         self.encoder = encoder
         self.config = config
+        self.reranker = reranker
 
     def search(self, query: str, k: int = 10, mode: str = "hybrid", filters: SearchFilters = SearchFilters(),
-               passages_per_document: int = 3) -> SearchOutcome:
-        """The ``k`` best documents for ``query``, each with its best passages and a highlighted snippet."""
+               passages_per_document: int = 3, rerank: bool = False) -> SearchOutcome:
+        """The ``k`` best documents for ``query``, each with its best passages and a highlighted snippet.
+
+        With ``rerank`` and a configured reranker, the first ``top_n`` documents are reordered by it before
+        the first ``k`` are kept; if it fails, the local order stays and ``rerank_fallback`` says why.
+        """
         if mode not in MODES:
             raise ValueError(f"mode inconnu : {mode}")
         started = time.perf_counter()
         allowed = self._allowed_ids(filters)
-        ranked = self.rank_chunks(query, mode, allowed)
+        dense_scores: dict[int, float] = {}
+        ranked = self.rank_chunks(query, mode, allowed, dense_scores)
+        wanted = max(k, self.reranker.config.top_n) if rerank and self.reranker else k
+        results = self._documents(ranked, wanted, passages_per_document)
+        outcome = SearchOutcome(query=query, mode=mode, results=results, took_ms=0.0, dense_scores=dense_scores)
+        if rerank:
+            self._rerank(outcome)
+        del outcome.results[k:]
+        terms = set(analyze(query))
+        for result in outcome.results:
+            for hit in result.chunk_hits:
+                hit.snippet = make_snippet(hit.chunk.text, terms)
+        outcome.took_ms = round((time.perf_counter() - started) * 1000, 2)
+        return outcome
+
+    def _documents(self, ranked: list[tuple[int, float]], k: int, passages_per_document: int) -> list[DocumentHit]:
+        """The first ``k`` documents of a chunk ranking, each with its best passages."""
         selected: dict[str, list[tuple[int, float]]] = {}
         documents = self.snapshot.documents_of(np.array([v for v, _ in ranked], dtype=np.int64)) if ranked else []
         for (vector_id, score), document_id in zip(ranked, documents):
@@ -91,51 +121,52 @@ class Retriever:
             if len(hits) < passages_per_document:
                 hits.append((vector_id, score))
         chunks = self.snapshot.chunks.chunks_by_vector_id(v for hits in selected.values() for v, _ in hits)
-        results = [DocumentHit([ChunkHit(chunks[v], score) for v, score in hits]) for hits in selected.values()]
-        terms = set(analyze(query))
-        for result in results:
-            for hit in result.chunk_hits:
-                hit.snippet = make_snippet(hit.chunk.text, terms)
-        took = (time.perf_counter() - started) * 1000
-        return SearchOutcome(query=query, mode=mode, results=results, took_ms=round(took, 2))
+        return [DocumentHit([ChunkHit(chunks[v], score) for v, score in hits]) for hits in selected.values()]
 
-    def rank_chunks(self, query: str, mode: str = "hybrid", allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """(vector id, score) of candidate chunks, best first."""
+    def _rerank(self, outcome: SearchOutcome) -> None:
+        """Reorder the first ``top_n`` documents by the reranker's judgement of their best passage."""
+        if self.reranker is None:
+            outcome.rerank_fallback = f"Ordre de la recherche locale : {NO_RERANKER}."
+            return
+        head = outcome.results[: self.reranker.config.top_n]
+        if not head:
+            return
+        passages = [f"{hit.best.chunk.title}\n{hit.best.chunk.embedding_text}" for hit in head]
+        try:
+            judged = self.reranker.rerank(outcome.query, passages)
+        except RerankError as error:
+            logger.warning("Reclassement impossible, ordre local gardé : %s", error)
+            outcome.rerank_fallback = f"Ordre de la recherche locale : {error}."
+            return
+        for index, relevance in judged:
+            head[index].rerank_score = relevance
+        judged_indexes = {index for index, _ in judged}
+        unjudged = [hit for index, hit in enumerate(head) if index not in judged_indexes]
+        outcome.results[: len(head)] = [head[index] for index, _ in judged] + unjudged
+        outcome.reranked = True
+
+    def rank_chunks(self, query: str, mode: str = "hybrid", allowed: np.ndarray | None = None,
+                    dense_scores: dict[int, float] | None = None) -> list[tuple[int, float]]:
+        """(vector id, score) of candidate chunks, best first; ``dense_scores`` receives the dense candidates' cosines."""
         n = self.config.candidates
         lists = []
         if mode in ("dense", "hybrid"):
             scores, ids = self.snapshot.vectors.search(self.encoder.encode_query(query), n, allowed)
             lists.append([(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0])
+            if dense_scores is not None:
+                dense_scores.update(lists[-1])
         if mode in ("lexical", "hybrid"):
             scores, ids = self.snapshot.lexical.search(query, n, allowed)
             lists.append([(int(i), float(s)) for i, s in zip(ids, scores)])
         if len(lists) == 1:
             return lists[0]
-        return fuse(lists, self.config)
+        return fuse(lists, self.config.fusion)
 
     def _allowed_ids(self, filters: SearchFilters) -> np.ndarray | None:
         if not filters:
             return None
         ids = self.snapshot.chunks.vector_ids_matching(list(filters.types), list(filters.tags), filters.folder)
         return np.array(ids, dtype=np.int64)
-
-
-def fuse(lists: list[list[tuple[int, float]]], config: RetrievalConfig) -> list[tuple[int, float]]:
-    """Merge ranked lists: reciprocal rank fusion, or a weighted sum of min-max normalised scores."""
-    fused: dict[int, float] = defaultdict(float)
-    weights = [config.dense_weight, 1 - config.dense_weight] if len(lists) == 2 else [1 / len(lists)] * len(lists)
-    for ranked, weight in zip(lists, weights):
-        if config.fusion == "rrf":
-            for rank, (key, _) in enumerate(ranked):
-                fused[key] += 2 * weight / (config.rrf_k + rank + 1)
-        else:
-            if not ranked:
-                continue
-            values = np.array([s for _, s in ranked])
-            low, span = values.min(), max(values.max() - values.min(), 1e-9)
-            for key, score in ranked:
-                fused[key] += weight * (score - low) / span
-    return sorted(fused.items(), key=lambda item: -item[1])
 
 
 def make_snippet(text: str, terms: set[str], width: int = SNIPPET_CHARS) -> str:

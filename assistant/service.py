@@ -20,6 +20,7 @@ from .followups import retrieval_query
 from .generation import GenerationError, LLMClient
 from .records import INTERNAL, Caller, Gap, Records, RecordsUnavailable, group_similar
 from .reindex import ReindexJob
+from .rerank import RerankClient
 from .retrieval import Retriever, SearchFilters, SearchOutcome
 from .settings import Settings
 
@@ -37,6 +38,7 @@ class AskResult:
     retrieval_query: str
     timings: dict[str, float]
     fallback_reason: str | None = None
+    rerank_fallback: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,8 @@ class Eclaireur:
         self.reindex = ReindexJob(self.build)
         llm_config = settings.llm_config()
         self.llm = LLMClient(llm_config) if llm_config else None
+        rerank_config = settings.rerank_config()
+        self.reranker = RerankClient(rerank_config) if rerank_config else None
 
     def build(self, on_progress=None, progress: bool = False) -> BuildReport:
         """Bring the index of the corpus up to date (incremental), then swap the result in."""
@@ -105,7 +109,8 @@ class Eclaireur:
         snapshot = IndexSnapshot.open(self.settings.index_dir, self.embedder.fingerprint, self.settings.vector_index_config(),
                                       verify_hashes=self.settings.verify_index_hashes, model_engine=self.embedder.engine)
         with self._lock:
-            previous, self._retriever = self._retriever, Retriever(snapshot, self.encoder, self.settings.retrieval_config())
+            previous, self._retriever = self._retriever, Retriever(snapshot, self.encoder, self.settings.retrieval_config(),
+                                                                         self.reranker)
         if previous is not None and previous.snapshot.path != snapshot.path:
             logger.info("Nouvel index en service : %s", snapshot.path.name)
 
@@ -115,8 +120,9 @@ class Eclaireur:
             self.reload()
         return self._retriever
 
-    def search(self, query: str, k: int = 10, mode: str | None = None, filters: SearchFilters = SearchFilters()) -> SearchOutcome:
-        return self.retriever.search(query, k=k, mode=mode or self.settings.default_mode, filters=filters)
+    def search(self, query: str, k: int = 10, mode: str | None = None, filters: SearchFilters = SearchFilters(),
+               rerank: bool = False) -> SearchOutcome:
+        return self.retriever.search(query, k=k, mode=mode or self.settings.default_mode, filters=filters, rerank=rerank)
 
     def ask(self, question: str, conversation_id: str | None = None, filters: SearchFilters = SearchFilters(),
             channel: str = "api", caller: Caller = INTERNAL) -> AskResult:
@@ -138,7 +144,7 @@ class Eclaireur:
             conversation_id, history, recorded = conversation_id or uuid.uuid4().hex, [], False
         query = retrieval_query(question, history)
         retriever = self.retriever
-        outcome = retriever.search(query, k=ASK_DOCUMENTS, mode="hybrid", filters=filters)
+        outcome = retriever.search(query, k=ASK_DOCUMENTS, mode="hybrid", filters=filters, rerank=self.reranker is not None)
         retrieved = time.perf_counter()
         answer = self.composer.compose(question, outcome, retriever.snapshot.lexical)
         fallback = None
@@ -159,7 +165,7 @@ class Eclaireur:
                                                        timings["total_ms"], caller)
         except RecordsUnavailable as error:
             logger.warning("Question non enregistrée, réponse donnée quand même : %s", error)
-        return AskResult(answer, answer_id, conversation_id, query, timings, fallback)
+        return AskResult(answer, answer_id, conversation_id, query, timings, fallback, outcome.rerank_fallback)
 
     def _generate(self, question: str, outcome: SearchOutcome, extractive: Answer) -> Answer:
         passages = [result.best.chunk for result in outcome.results[:GENERATION_PASSAGES]]

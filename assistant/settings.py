@@ -18,12 +18,13 @@ from index.vectors import IndexChoice, VectorIndexConfig
 from .answers import AnswerConfig
 from .encoding import BatchingConfig
 from .generation import LLMConfig
+from .fusion import FusionConfig, FusionMethod
+from .rerank import RerankConfig
 from .retrieval import RetrievalConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 SearchMode = Literal["dense", "lexical", "hybrid"]
-FusionMethod = Literal["rrf", "weighted"]
 
 
 class Settings(BaseSettings):
@@ -75,6 +76,12 @@ class Settings(BaseSettings):
     llm_api_key: str | None = Field(None, description="Clé du service de modèle de langue")
     llm_timeout_seconds: float = Field(20.0, gt=0)
 
+    rerank_base_url: str | None = Field(None, description="Reclasseur compatible /v1/rerank (Albert, vLLM, Infinity)")
+    rerank_model: str | None = Field(None, description="Nom du modèle de reclassement")
+    rerank_api_key: str | None = Field(None, description="Clé du service de reclassement")
+    rerank_timeout_seconds: float = Field(3.0, gt=0, le=60, description="Au-delà, l'ordre local est gardé")
+    rerank_top_n: int = Field(20, ge=1, le=100, description="Documents soumis au reclasseur")
+
     api_keys: list[str] = Field(default_factory=list, description="Clés de portée « search » (recherche, questions, avis)")
     widget_api_keys: list[str] = Field(default_factory=list, description="Clés « widget » : « search », visibles dans les "
                                        "pages, budget partagé et limité aussi par adresse IP")
@@ -112,7 +119,14 @@ class Settings(BaseSettings):
         return ChunkingConfig(max_tokens=self.max_chunk_tokens, overlap_tokens=self.chunk_overlap_tokens)
 
     def retrieval_config(self) -> RetrievalConfig:
-        return RetrievalConfig(fusion=self.fusion, rrf_k=self.rrf_k, dense_weight=self.dense_weight, candidates=self.candidates)
+        fusion = FusionConfig(method=self.fusion, rrf_k=self.rrf_k, dense_weight=self.dense_weight)
+        return RetrievalConfig(fusion=fusion, candidates=self.candidates)
+
+    def rerank_config(self) -> RerankConfig | None:
+        if not (self.rerank_base_url and self.rerank_model):
+            return None
+        return RerankConfig(self.rerank_base_url, self.rerank_model, self.rerank_api_key, self.rerank_timeout_seconds,
+                            self.rerank_top_n)
 
     def batching_config(self) -> BatchingConfig:
         return BatchingConfig(enabled=self.batching, max_batch=self.batch_max_size, max_wait_ms=self.batch_max_wait_ms)

@@ -59,6 +59,7 @@ class SearchRequest(BaseModel):
     type: list[DocumentType] = Field(default_factory=list, description="Types de documents gardés (guide, faq)")
     tag: list[Text] = Field(default_factory=list, description="Étiquettes : un document portant l'une d'elles est gardé")
     folder: Text | None = Field(None, max_length=300, description="Dossier du corpus, par exemple « faq »")
+    rerank: bool = Field(False, description="Reclasser les premiers documents par le reclasseur configuré (plus lent)")
 
 
 class Passage(BaseModel):
@@ -89,6 +90,8 @@ class SearchResponse(BaseModel):
     mode: SearchMode
     results: list[SearchResult]
     took_ms: float = Field(description="Temps de calcul côté serveur, en millisecondes")
+    reranked: bool = Field(False, description="Vrai quand le reclasseur a ordonné les premiers documents")
+    rerank_fallback: str | None = Field(None, description="Pourquoi le reclassement demandé n'a pas eu lieu (ordre local gardé)")
 
 
 class DocumentResponse(BaseModel):
@@ -191,6 +194,7 @@ class AskResponse(BaseModel):
     answer_id: str = Field(description="À renvoyer à /feedback")
     conversation_id: str = Field(description="À renvoyer avec la question suivante pour garder le contexte")
     fallback_reason: str | None = Field(None, description="Pourquoi la réponse générée a été remplacée par une réponse extractive")
+    rerank_fallback: str | None = Field(None, description="Pourquoi le reclasseur configuré n'a pas servi (ordre local gardé)")
     timings: dict[str, float]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.retrieval import RetrievalConfig, SearchFilters, fuse, make_snippet
+from assistant.retrieval import SearchFilters, make_snippet
 from index.lexical import analyze
 
 PARAPHRASES = [  # (question in other words than the documents, documents that answer it)
@@ -41,20 +41,6 @@ def test_unaccented_query_matches_accented_text_lexically(default_service):
     accented = default_service.search("expérimentation collectivités", k=5, mode="lexical")
     plain = default_service.search("experimentation collectivites", k=5, mode="lexical")
     assert [r.best.chunk.chunk_id for r in plain.results] == [r.best.chunk.chunk_id for r in accented.results]
-
-
-def test_reciprocal_rank_fusion_rewards_agreement():
-    dense = [(1, 0.9), (2, 0.8), (3, 0.7)]
-    lexical = [(3, 12.0), (1, 9.0), (4, 1.0)]
-    ranking = [key for key, _ in fuse([dense, lexical], RetrievalConfig(fusion="rrf"))]
-    assert ranking[0] == 1 and set(ranking) == {1, 2, 3, 4}
-
-
-def test_weighted_fusion_normalises_each_list():
-    dense = [(1, 0.90), (2, 0.85), (3, 0.10)]  # raw cosines: 2 is nearly as good as 1
-    lexical = [(2, 30.0), (1, 1.0)]  # raw BM25: 2 far ahead
-    assert [k for k, _ in fuse([dense, lexical], RetrievalConfig(fusion="weighted", dense_weight=0.5))][0] == 2
-    assert [k for k, _ in fuse([dense, lexical], RetrievalConfig(fusion="weighted", dense_weight=1.0))][0] == 1
 
 
 def test_snippet_marks_query_words_and_escapes_html():

@@ -1,0 +1,49 @@
+"""Fusion of the dense and lexical candidate lists into one ranking (calibrated in ``benchmarks/fusion.py``)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+FusionMethod = Literal["rrf", "weighted", "zscore", "rank_score"]
+Ranked = list[tuple[int, float]]
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    method: FusionMethod = "rrf"
+    rrf_k: int = 60
+    dense_weight: float = 0.5
+    rank_share: float = 0.5  # rank_score: share of the rank term against the normalised score
+
+
+def fuse(lists: list[Ranked], config: FusionConfig = FusionConfig()) -> Ranked:
+    """Merge ranked ``(id, score)`` lists (dense first) into one, best first."""
+    weights = [config.dense_weight, 1 - config.dense_weight] if len(lists) == 2 else [1 / len(lists)] * len(lists)
+    fused: dict[int, float] = defaultdict(float)
+    for ranked, weight in zip(lists, weights):
+        if not ranked:
+            continue
+        for key, value in zip((key for key, _ in ranked), _contributions(ranked, config)):
+            fused[key] += weight * value
+    return sorted(fused.items(), key=lambda item: -item[1])
+
+
+def _contributions(ranked: Ranked, config: FusionConfig) -> np.ndarray:
+    """Each candidate's share of its list, on a scale comparable across lists."""
+    scores = np.array([score for _, score in ranked], dtype=np.float64)
+    ranks = np.arange(1, len(ranked) + 1)
+    reciprocal = (config.rrf_k + 1) / (config.rrf_k + ranks)  # 1 for the first, towards 0
+    if config.method == "rrf":
+        return reciprocal
+    if config.method == "zscore":
+        spread = scores.std()  # measured from the list's last candidate, so an absent one counts as the worst
+        return (scores - scores.min()) / spread if spread > 0 else np.ones_like(scores)
+    span = scores.max() - scores.min()
+    normalised = (scores - scores.min()) / span if span > 0 else np.ones_like(scores)
+    if config.method == "weighted":
+        return normalised
+    return config.rank_share * reciprocal + (1 - config.rank_share) * normalised

@@ -1,0 +1,41 @@
+"""Fusion of the dense and lexical lists: each method's behaviour at the edges and where the lists disagree."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from assistant.fusion import FusionConfig, fuse
+
+METHODS = ("rrf", "weighted", "zscore", "rank_score")
+DENSE = [(1, 0.91), (2, 0.90), (3, 0.89), (4, 0.70)]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_an_empty_list_leaves_the_other_in_its_order(method):
+    config = FusionConfig(method=method)
+    assert [key for key, _ in fuse([DENSE, []], config)] == [1, 2, 3, 4]
+    assert [key for key, _ in fuse([[], DENSE], config)] == [1, 2, 3, 4]
+    assert fuse([[], []], config) == []
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_equal_scores_give_finite_scores_and_keep_every_candidate(method):
+    flat = [(key, 0.5) for key in (1, 2, 3)]
+    fused = fuse([flat, [(3, 7.0), (4, 7.0)]], FusionConfig(method=method))
+    assert {key for key, _ in fused} == {1, 2, 3, 4} and all(math.isfinite(score) for _, score in fused)
+    assert fused[0][0] == 3  # in both lists
+
+
+def test_reciprocal_rank_fusion_rewards_agreement():
+    lexical = [(3, 12.0), (1, 9.0), (5, 1.0)]
+    ranking = [key for key, _ in fuse([DENSE, lexical], FusionConfig(method="rrf"))]
+    assert ranking[0] == 1 and set(ranking) == {1, 2, 3, 4, 5}
+
+
+def test_weighted_fusion_normalises_each_list():
+    dense = [(1, 0.90), (2, 0.85), (3, 0.10)]  # raw cosines: 2 is nearly as good as 1
+    lexical = [(2, 30.0), (1, 1.0)]  # raw BM25: 2 far ahead
+    assert fuse([dense, lexical], FusionConfig(method="weighted", dense_weight=0.5))[0][0] == 2
+    assert fuse([dense, lexical], FusionConfig(method="weighted", dense_weight=1.0))[0][0] == 1
