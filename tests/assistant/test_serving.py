@@ -39,3 +39,13 @@ def test_the_access_log_keeps_the_question_only_when_question_texts_are_kept(def
     assert ("4455667" in log) is keep_text
     if not keep_text:
         assert '"GET /search HTTP/1.1" 200' in log
+
+
+def test_connections_beyond_the_limit_are_turned_away_with_503(default_service, serve):
+    server = serve(default_service, max_connections=2)
+    idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(2)]
+    try:
+        assert httpx.get(f"{server.url}/health", timeout=10).status_code == 503
+    finally:
+        for connection in idle:
+            connection.close()
