@@ -23,4 +23,4 @@ def search_caller(request: Request, key=Depends(require_search)) -> Caller:
     address in the keyless local mode; conversations and answers are bound to this identity."""
     if key is None:
         return Caller(f"ip:{request.client.host if request.client else 'inconnu'}")
-    return Caller(f"key:{key.digest[:32]}", admin=key.scope == "admin")
+    return Caller(f"key:{key.digest[:32]}", admin=key.grants("admin"))
