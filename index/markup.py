@@ -25,15 +25,15 @@ ATTRIBUTE_LIST = re.compile(r"\{:[^{}\n]*\}|\{[ \t]*[.#][A-Za-z][^{}\n]*\}|\{[ \
 AUTOLINK = re.compile(r"<((?:https?|ftp)://[^\s<>]+|mailto:[^\s<>]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)>")
 BARE_URL = re.compile(r"(?:https?|ftp)://[^\s<>\"]+[^\s<>\"().,;:!?'’»]")
 HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
-# Emphasis: ``*`` may sit inside a word, ``_`` may not (CommonMark), so ``mon_fichier_v2`` stays whole.
-# A span is at most EMPHASIS_CHARS long, so a paragraph full of lone markers is read in linear time.
-EMPHASIS_CHARS = 600
-EMPHASIS = (
-    re.compile(rf"(\*\*|~~)(?=\S)(.{{1,{EMPHASIS_CHARS}}}?)(?<=\S)\1", re.S),
-    re.compile(rf"(?<!\w)__(?=\S)(.{{1,{EMPHASIS_CHARS}}}?)(?<=\S)__(?!\w)", re.S),
-    re.compile(rf"(?<![*\w])\*(?=[^\s*])(.{{1,{EMPHASIS_CHARS}}}?)(?<=[^\s*])\*(?!\*)", re.S),
-    re.compile(rf"(?<!\w)_(?=[^\s_])(.{{1,{EMPHASIS_CHARS}}}?)(?<=[^\s_])_(?!\w)", re.S),
-)
+# Emphasis delimiters as (opener, closer): ``*`` may sit inside a word, ``_`` may not (CommonMark), so
+# ``mon_fichier_v2`` stays whole. Strong before simple, so ``**`` is never read as two ``*``.
+EMPHASIS = tuple((re.compile(opener), re.compile(closer)) for opener, closer in (
+    (r"\*\*(?=\S)", r"(?<=\S)\*\*"),
+    (r"~~(?=\S)", r"(?<=\S)~~"),
+    (r"(?<!\w)__(?=\S)", r"(?<=\S)__(?!\w)"),
+    (r"(?<![*\w])\*(?=[^\s*])", r"(?<=[^\s*])\*(?!\*)"),
+    (r"(?<!\w)_(?=[^\s_])", r"(?<=[^\s_])_(?!\w)"),
+))
 STRAY_STRONG = re.compile(r"\*{2,}")  # left unpaired or badly spaced (« **6 mai ** »)
 
 
@@ -65,9 +65,29 @@ def strip_inline(text: str, references: Iterable[str] = ()) -> str:
 
 
 def _drop_emphasis(text: str) -> str:
-    for pattern in EMPHASIS:
-        text = pattern.sub(lambda m: m.group(m.lastindex), text)
+    for opener, closer in EMPHASIS:
+        text = _unwrap(text, opener, closer)
     return text
+
+
+def _unwrap(text: str, opener: re.Pattern, closer: re.Pattern) -> str:
+    """Remove each opener with the first closer after it (and some text between), in one linear pass."""
+    closers = [(m.start(), m.end()) for m in closer.finditer(text)]
+    cuts, position, index = [], 0, 0
+    for match in opener.finditer(text):
+        if match.start() < position:
+            continue
+        while index < len(closers) and closers[index][0] <= match.end():
+            index += 1
+        if index == len(closers):
+            break
+        cuts += [(match.start(), match.end()), closers[index]]
+        position, index = closers[index][1], index + 1
+    pieces, previous = [], 0
+    for start, end in cuts:
+        pieces.append(text[previous:start])
+        previous = end
+    return "".join(pieces) + text[previous:]
 
 
 def _until_stable(step: Callable[[str], str], text: str, rounds: int = 4) -> str:

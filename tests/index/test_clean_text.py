@@ -71,6 +71,11 @@ def test_emphasis_markers_are_removed_and_their_words_kept(source, plain):
     assert text_of(source) == plain
 
 
+def test_a_whole_paragraph_in_italics_loses_its_markers_however_long():
+    sentence = "Nous remercions les intervenants de la semaine d'accueil de la promotion. "
+    assert text_of(f"_{sentence * 30}_ Références.") == f"{sentence * 30}Références."
+
+
 def test_underscores_inside_words_are_not_emphasis():
     source = "Renseignez dataset_id et mon_fichier_v2 ; les variables _interne et window.__suivi=1 restent."
     assert text_of(source) == source
