@@ -72,8 +72,8 @@ def test_emphasis_markers_are_removed_and_their_words_kept(source, plain):
 
 
 def test_a_whole_paragraph_in_italics_loses_its_markers_however_long():
-    sentence = "Nous remercions les intervenants de la semaine d'accueil de la promotion. "
-    assert text_of(f"_{sentence * 30}_ Références.") == f"{sentence * 30}Références."
+    thanks = " ".join(["Nous remercions les intervenants de la semaine d'accueil de la promotion."] * 30)
+    assert text_of(f"_{thanks}_ Références.") == f"{thanks} Références."
 
 
 def test_underscores_inside_words_are_not_emphasis():
