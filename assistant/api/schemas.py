@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 SearchMode = Literal["dense", "lexical", "hybrid"]
@@ -34,6 +34,15 @@ def _clean_question(value: str) -> str:
     return value
 
 
+def _true_or_false(value: object) -> object:
+    """JSON ``true``/``false``, or these words in a query string; never ``0``, ``1`` or ``"oui"``, which pydantic's
+    lax mode would take although the schema (a boolean) does not allow them."""
+    if isinstance(value, bool) or value in ("true", "false"):
+        return value
+    raise PydanticCustomError("booleen", "true ou false attendu")
+
+
+Flag = Annotated[bool, BeforeValidator(_true_or_false)]
 # Free text other than questions (tags, folders, identifiers, comments): any valid Unicode.
 Text = Annotated[str, AfterValidator(_valid_unicode)]
 # What ``_clean_question`` leaves nothing of: control characters, bidirectional controls and (Unicode) spaces. The
@@ -59,7 +68,7 @@ class SearchRequest(BaseModel):
     type: list[DocumentType] = Field(default_factory=list, description="Types de documents gardés (guide, faq)")
     tag: list[Text] = Field(default_factory=list, description="Étiquettes : un document portant l'une d'elles est gardé")
     folder: Text | None = Field(None, max_length=300, description="Dossier du corpus, par exemple « faq »")
-    rerank: bool = Field(False, description="Reclasser les premiers documents par le reclasseur configuré (plus lent)")
+    rerank: Flag = Field(False, description="Reclasser les premiers documents par le reclasseur configuré (plus lent)")
 
 
 class Passage(BaseModel):
@@ -203,7 +212,7 @@ class FeedbackRequest(BaseModel):
         "examples": [{"answer_id": "9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f", "useful": False, "comment": "La date n'est pas la bonne."}]})
 
     answer_id: Text = Field(..., min_length=1, max_length=64)
-    useful: bool
+    useful: Flag
     comment: Text | None = Field(None, max_length=1000)
 
 

@@ -62,6 +62,15 @@ def test_the_fuzzed_document_is_the_one_the_server_serves(fuzz_server):
     assert httpx.get(f"{fuzz_server.url}/openapi.json").json() == served_openapi()
 
 
+def test_a_boolean_is_true_or_false_never_a_number(fuzz_server):
+    headers = {"X-API-Key": ADMIN_KEY}
+    for wrong in (0, 1, "oui"):
+        refused = httpx.post(f"{fuzz_server.url}/search", json={"q": "laboratoire", "rerank": wrong}, headers=headers)
+        assert refused.status_code == 422 and "rerank" in refused.json()["detail"], wrong
+    assert httpx.get(f"{fuzz_server.url}/search", params={"q": "laboratoire", "rerank": "false"}, headers=headers).status_code == 200
+    assert httpx.post(f"{fuzz_server.url}/feedback", json={"answer_id": "a" * 32, "useful": 0}, headers=headers).status_code == 422
+
+
 def test_the_schema_accepts_exactly_the_questions_the_server_accepts():
     """Every character of the Basic Multilingual Plane, alone and between spaces: the documented pattern matches
     if and only if the server takes the text as a question (no 422 « La question est vide »)."""
