@@ -1,0 +1,173 @@
+"""Corpus adaptation of the embedding model: a short, seeded fine-tuning on pairs drawn from the corpus itself.
+
+No question from any evaluation set is used: the pairs are what the documents already say about themselves —
+a FAQ question and its answer, a heading path and its section, a document title and its first section — each
+with a hard negative (the best BM25 match from another document), trained with MultipleNegativesRankingLoss.
+The result is a new model folder with its own fingerprint: an index built with the old model is refused by it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import shutil
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .documents import Document, UnreadableDocument
+from .embedding import model_fingerprint
+from .lexical import BM25Index
+
+logger = logging.getLogger(__name__)
+
+PASSAGE_CHARS = 1500  # beyond max_seq_length anyway
+QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "  # e5's prompts
+ADAPTATION_FILE = "adaptation.json"
+
+
+@dataclass(frozen=True)
+class AdaptConfig:
+    max_pairs: int = 3000
+    batch_size: int = 16
+    epochs: int = 1
+    learning_rate: float = 2e-5
+    warmup_share: float = 0.1
+    max_seq_length: int = 256
+    seed: int = 13
+
+
+@dataclass(frozen=True)
+class TrainingPair:
+    query: str
+    passage: str
+    document_id: str
+    origin: str  # "faq", "heading" or "title"
+
+
+@dataclass
+class AdaptReport:
+    output: str
+    base_fingerprint: str
+    fingerprint: str
+    documents: int
+    pairs: dict[str, int]
+    steps: int
+    seconds: float
+    onnx: str | None = None
+
+
+def corpus_pairs(documents: Iterable[Document]) -> list[TrainingPair]:
+    """The self-supervised pairs of a corpus: FAQ question → answer, heading path → section, title → first section."""
+    pairs = []
+    for document in documents:
+        sections = [s for s in document.sections if len(s.text) >= 40]
+        for number, section in enumerate(sections):
+            passage = section.text[:PASSAGE_CHARS]
+            headings = [h for h in section.heading_path if h]
+            if section.is_question and headings:
+                pairs.append(TrainingPair(headings[-1], passage, document.id, "faq"))
+            elif len(headings) >= 2:
+                pairs.append(TrainingPair(" > ".join(headings), passage, document.id, "heading"))
+            if number == 0 and document.title:
+                pairs.append(TrainingPair(document.title, passage, document.id, "title"))
+    return pairs
+
+
+def with_hard_negatives(pairs: list[TrainingPair]) -> list[tuple[str, str, str]]:
+    """(query, positive, negative) triplets: the negative is the best BM25 passage of another document."""
+    passages = sorted({(p.passage, p.document_id) for p in pairs})
+    bm25 = BM25Index.build(range(len(passages)), (text for text, _ in passages))
+    triplets = []
+    for pair in pairs:
+        _, ids = bm25.search(pair.query, 10)
+        negative = next((passages[i][0] for i in ids if passages[i][1] != pair.document_id), None)
+        if negative is not None:
+            triplets.append((pair.query, pair.passage, negative))
+    return triplets
+
+
+def sample_pairs(pairs: list[TrainingPair], limit: int, seed: int) -> list[TrainingPair]:
+    """At most ``limit`` pairs: a random sample, the same for the same corpus and seed."""
+    if len(pairs) <= limit:
+        return list(pairs)
+    return random.Random(seed).sample(pairs, limit)
+
+
+def adapt_model(base: Path, documents: Iterable[Document], output: Path, config: AdaptConfig = AdaptConfig()) -> AdaptReport:
+    """Fine-tune the model in ``base`` on the pairs of ``documents``; write the result to ``output`` (replaced)."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+    started = time.perf_counter()
+    documents = list(documents)
+    pairs = sample_pairs(corpus_pairs(documents), config.max_pairs, config.seed)
+    triplets = with_hard_negatives(pairs)
+    if not triplets:
+        raise ValueError("Le corpus ne donne aucune paire d'entraînement (FAQ, titres de sections) : adaptation impossible.")
+    logger.info("%d paires d'entraînement tirées de %d documents", len(triplets), len(documents))
+    torch.manual_seed(config.seed)
+    model = SentenceTransformer(str(base), device="cpu")
+    model.max_seq_length = config.max_seq_length
+    loss = MultipleNegativesRankingLoss(model)
+    order, shuffler, batches = list(range(len(triplets))), random.Random(config.seed), []
+    for _ in range(config.epochs):
+        shuffler.shuffle(order)
+        batches += [order[i:i + config.batch_size] for i in range(0, len(order), config.batch_size)]
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
+    warmup = max(1, int(len(batches) * config.warmup_share))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (len(batches) - step) / max(1, len(batches) - warmup))))
+    model.train()
+    for step, batch in enumerate(batches, start=1):
+        queries, positives, negatives = zip(*(triplets[i] for i in batch))
+        features = [model.tokenize([QUERY_PREFIX + q for q in queries]),
+                    model.tokenize([PASSAGE_PREFIX + p for p in positives]),
+                    model.tokenize([PASSAGE_PREFIX + n for n in negatives])]
+        value = loss(features, labels=None)
+        value.backward()
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad()
+        if step % 20 == 0 or step == len(batches):
+            logger.info("Adaptation : pas %d/%d, perte %.4f", step, len(batches), float(value))
+    model.eval()
+    output = Path(output)
+    if output.exists():
+        shutil.rmtree(output)
+    model.save(str(output))
+    counts = {origin: sum(1 for p in pairs if p.origin == origin) for origin in ("faq", "heading", "title")}
+    report = AdaptReport(output=str(output), base_fingerprint=model_fingerprint(base), fingerprint="",
+                         documents=len(documents), pairs=counts, steps=len(batches), seconds=0.0)
+    (output / ADAPTATION_FILE).write_text(json.dumps({"base": str(base), "config": asdict(config), "pairs": counts,
+                                                      "triplets": len(triplets)}, indent=1), encoding="utf-8")
+    report.onnx = _export_onnx(output)
+    report.fingerprint = model_fingerprint(output)
+    report.seconds = round(time.perf_counter() - started, 1)
+    return report
+
+
+def read_corpus(source) -> list[Document]:
+    """Every readable document of a source (the unreadable ones are skipped, as the index does)."""
+    documents = []
+    for entry in source.scan():
+        if getattr(entry, "refused", None) or not source.is_supported(entry.id):
+            continue
+        try:
+            documents.append(entry.load())
+        except UnreadableDocument:
+            continue
+    return documents
+
+
+def _export_onnx(model_dir: Path) -> str | None:
+    """The ONNX export of the adapted model, when this installation has the exporter."""
+    from . import model_install
+
+    export = getattr(model_install, "export_onnx", None)
+    if export is None:
+        return None
+    return str(export(model_dir))
