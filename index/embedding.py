@@ -96,10 +96,10 @@ class Embedder:
         self.fingerprint = engine_fingerprint(self.model_path, engine)
         self.batch_size = batch_size or BATCH_SIZES[engine]
         self._engine = load_engine(folder, engine, threads or os.cpu_count() or 1)
+        release_freed_memory()  # what loading parsed and dropped (the model file, the tokenizer's JSON)
         self.dimension = folder.dimension
         self.max_tokens = folder.max_seq_length
         self._query_prompt, self._passage_prompt = folder.prompt("query"), folder.prompt("passage")
-        self._counter = folder.tokenizer(truncate=False)
         self.name = self.model_path.name
         logger.info("Modèle %s chargé, moteur %s (dimension %d, empreinte %s)", self.name, engine, self.dimension,
                     self.fingerprint)
@@ -122,4 +122,4 @@ class Embedder:
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Token counts as the model sees them (special tokens included, no truncation)."""
-        return [len(encoding.ids) for encoding in self._counter.encode_batch(texts, add_special_tokens=True)]
+        return self._engine.count_tokens(texts)

@@ -23,6 +23,7 @@ __all__ = ["BATCH_SIZES", "DEFAULT_ENGINE", "ENGINES", "Engine", "EncoderEngine"
 
 class EncoderEngine(Protocol):
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray: ...
+    def count_tokens(self, texts: list[str]) -> list[int]: ...
 
 
 def load_engine(folder: ModelFolder, engine: str, threads: int) -> EncoderEngine:

@@ -23,25 +23,37 @@ class OnnxEngine:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # Idle threads sleep instead of spinning (a server shares its cores), and no memory arena: batches of ever new
+        # shapes would grow it for good (+220 MB after 40 /ask-like batches, against +7 MB without).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.enable_cpu_mem_arena = False
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = ort.InferenceSession(str(onnx_path(folder.path, quantized)), options,
                                              providers=["CPUExecutionProvider"])
-        self._tokenizer = folder.tokenizer(truncate=True)
+        self._tokenizer = folder.tokenizer()
+        self._max_tokens = folder.max_seq_length
         self._lowercase = folder.lowercase
         self._pad_id = folder.pad_token_id
         self._dimension = folder.dimension
 
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        return [len(encoding.ids) for encoding in self._tokenizer.encode_batch(texts, add_special_tokens=True)]
+
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         """Normalised vectors of texts that already carry their prompt."""
         encodings = self._tokenizer.encode_batch([t.lower() for t in texts] if self._lowercase else texts)
-        ids = [encoding.ids for encoding in encodings]
+        ids = [self._truncated(encoding.ids) for encoding in encodings]
         order = np.argsort([len(row) for row in ids], kind="stable")
         vectors = np.empty((len(texts), self._dimension), dtype=np.float32)
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
             vectors[rows] = self._run([ids[i] for i in rows])
         return vectors
+
+    def _truncated(self, ids: list[int]) -> list[int]:
+        """Cut to the model's limit as sentence-transformers does: the text shortened, its closing token kept."""
+        return ids if len(ids) <= self._max_tokens else ids[: self._max_tokens - 1] + ids[-1:]
 
     def _run(self, batch: list[list[int]]) -> np.ndarray:
         width = max(len(row) for row in batch)

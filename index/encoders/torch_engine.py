@@ -19,6 +19,10 @@ class TorchEngine:
         hf_logging.set_verbosity_error()  # the converted model has no pooler head; that notice is noise
         self.model = SentenceTransformer(str(folder.path), local_files_only=True, device="cpu")
 
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        encoded = self.model.tokenizer(texts, add_special_tokens=True, truncation=False, verbose=False)
+        return [len(ids) for ids in encoded["input_ids"]]
+
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         """Normalised vectors of texts that already carry their prompt (sentence-transformers sorts by length)."""
         return self.model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,

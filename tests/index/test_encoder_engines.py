@@ -20,7 +20,8 @@ from index.onnx_export import export_onnx, has_onnx, onnx_path
 from index.snapshot import IndexSnapshot, ModelMismatchError
 from index.sources import PassagesFile
 
-MIXED_LENGTHS = ["OPSI", *PASSAGES[:3], " ".join(PASSAGES)]  # one word to several hundred tokens, in one call
+# One word to beyond the model's 512 tokens (cut as sentence-transformers cuts), in one call.
+MIXED_LENGTHS = ["OPSI", *PASSAGES[:3], " ".join(PASSAGES), " ".join(PASSAGES * 3)]
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +62,7 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def test_onnx_fp32_embeds_queries_and_passages_like_pytorch(torch_embedder, onnx_embedder):
     assert cosines(onnx_embedder.encode_queries(QUERIES), torch_embedder.encode_queries(QUERIES)).min() >= 0.9999
     assert cosines(onnx_embedder.encode_passages(PASSAGES), torch_embedder.encode_passages(PASSAGES)).min() >= 0.9999
+    assert cosines(onnx_embedder.encode_passages(MIXED_LENGTHS), torch_embedder.encode_passages(MIXED_LENGTHS)).min() >= 0.9999
 
 
 def test_onnx_int8_stays_close_to_pytorch(torch_embedder, int8_embedder):
