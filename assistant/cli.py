@@ -347,12 +347,18 @@ def run_serve(args, settings: Settings) -> int:
     import uvicorn
 
     from .api.app import create_app
+    from .api.metrics import serve_metrics
     from .api.serving import uvicorn_options
 
     settings = _with(settings, host=args.host, port=args.port)
     ensure_default_model(settings)
     app = create_app(settings, build_if_needed=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(), **uvicorn_options(settings))
+    scraper = serve_metrics(app, settings.metrics_listen, settings.log_level.lower()) if settings.metrics_listen else None
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(), **uvicorn_options(settings))
+    finally:
+        if scraper is not None:
+            scraper.should_exit = True
     return 0
 
 

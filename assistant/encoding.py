@@ -3,12 +3,14 @@
 Encoding the query dominates a search on a CPU. Requests served at the same time put their texts in one
 queue; a single worker thread drains it and runs them as one forward pass (at most ``max_batch`` texts,
 waiting at most ``max_wait_ms`` for company), so concurrent requests share the model instead of fighting
-over the cores. Query vectors are also kept in an LRU cache: as-you-type prefixes, follow-ups and answer
+over the cores. Queries go before passages (answer sentences): a search never waits behind the sentences
+of other callers' questions, however many are queued. Query vectors are also kept in an LRU cache: as-you-type prefixes, follow-ups and answer
 composition ask for the same text again.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
@@ -25,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 QUERY, PASSAGE = "query", "passage"
 PASSAGE_BATCH = 8  # answer sentences vary in length: small model batches pad less
+PRIORITY = {QUERY: 0, PASSAGE: 1}
+STOP = 2  # after every job already queued
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,8 @@ class SharedEncoder:
         self.cache_size = cache_size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._jobs: queue.PriorityQueue[tuple[int, int, _Job | None]] = queue.PriorityQueue()
+        self._order = itertools.count()  # first come, first served within a priority
         self._worker: threading.Thread | None = None
         self._worker_lock = threading.Lock()
         self._last_batch_jobs = 0
@@ -87,7 +92,7 @@ class SharedEncoder:
         """Stop the worker thread (requests still queued are served first)."""
         with self._worker_lock:
             if self._worker is not None:
-                self._jobs.put(None)
+                self._jobs.put((STOP, next(self._order), None))
                 self._worker.join()
                 self._worker = None
 
@@ -98,7 +103,7 @@ class SharedEncoder:
             return self._run_model(kind, texts)
         self._ensure_worker()
         job = _Job(kind, list(texts))
-        self._jobs.put(job)
+        self._jobs.put((PRIORITY[kind], next(self._order), job))
         return job.result.result()
 
     def _run_model(self, kind: str, texts: list[str]) -> np.ndarray:
@@ -124,7 +129,7 @@ class SharedEncoder:
         """Block for a first job, then take what else is queued, up to ``max_batch`` texts. Under concurrent
         load (the last batch served several requests) wait up to ``max_wait_ms`` for more; a lone user
         never waits."""
-        first = self._jobs.get()
+        first = self._jobs.get()[2]
         if first is None:
             return [], True
         jobs, size = [first], len(first.texts)
@@ -132,7 +137,7 @@ class SharedEncoder:
         deadline = time.monotonic() + wait
         while size < self.batching.max_batch:
             try:
-                job = self._jobs.get(timeout=max(0.0, deadline - time.monotonic())) if wait else self._jobs.get_nowait()
+                job = (self._jobs.get(timeout=max(0.0, deadline - time.monotonic())) if wait else self._jobs.get_nowait())[2]
             except queue.Empty:
                 break
             if job is None:
@@ -149,10 +154,29 @@ class SharedEncoder:
             if group:
                 self._serve_group(kind, group)
 
+    def _run_passages(self, texts: list[str]) -> np.ndarray:
+        """Passages a few at a time, serving the queries that arrive meanwhile between two slices."""
+        parts = []
+        for start in range(0, len(texts), PASSAGE_BATCH):
+            self._serve_waiting_queries()
+            parts.append(self._run_model(PASSAGE, texts[start:start + PASSAGE_BATCH]))
+        return np.concatenate(parts)
+
+    def _serve_waiting_queries(self) -> None:
+        waiting = []
+        while True:
+            with self._jobs.mutex:  # only this worker takes jobs out: the head seen here is the one taken next
+                head = self._jobs.queue[0] if self._jobs.queue else None
+            if head is None or head[0] != PRIORITY[QUERY]:
+                break
+            waiting.append(self._jobs.get_nowait()[2])
+        if waiting:
+            self._serve_group(QUERY, waiting)
+
     def _serve_group(self, kind: str, group: list[_Job]) -> None:
         unique = list(dict.fromkeys(text for job in group for text in job.texts))
         try:
-            vectors = self._run_model(kind, unique)
+            vectors = self._run_model(kind, unique) if kind == QUERY else self._run_passages(unique)
         except Exception as error:
             if len(group) > 1:  # one bad text must not fail its neighbours: retry each request alone
                 for job in group:

@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     model_work_per_caller: int = Field(2, ge=1, description="Recherches et questions traitées à la fois par clé (ou adresse)")
     model_queue_per_caller: int = Field(64, ge=1, description="Recherches et questions en cours ou en attente par clé")
     model_queue_limit: int = Field(128, ge=1, description="Au-delà, le serveur saturé répond 503 avec Retry-After")
+    metrics_listen: str | None = Field(None, pattern=r"^\[?[0-9A-Za-z.:-]+\]?:[0-9]{1,5}$",
+                                       description="« hôte:port » où /metrics est servi sans clé, pour Prometheus")
     trusted_proxies: list[str] = Field(default_factory=list, description="Adresses des mandataires inverses dont "
                                        "X-Forwarded-For est cru (vide : aucun)")
     link_signing_secret: SecretStr | None = Field(None, description="Secret des liens de documents signés (sinon : "

@@ -9,8 +9,6 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse
-from prometheus_client import generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException
 
 from ..records import RecordsUnavailable
@@ -18,7 +16,7 @@ from ..service import Eclaireur
 from ..settings import Settings
 from .docs import add_local_docs
 from .errors import PROTECTED, error_responses, http_error_handler, validation_error_handler
-from .metrics import Metrics, MetricsMiddleware
+from .metrics import Metrics, MetricsMiddleware, exposition
 from .routers import admin, ask, documents, feedback, health, search, widget
 from .admission import Admission
 from .keys import KeyRing
@@ -31,8 +29,10 @@ DESCRIPTION = """Recherche et réponses en français sur l'innovation publique, 
 
 - `/search` classe les documents ; `/ask` répond avec des citations numérotées ou dit honnêtement qu'il ne sait pas.
 - Les identifiants de documents (`document_id`) sont les chemins des fichiers relatifs à la racine du corpus.
-- Authentification : en-tête `X-API-Key` (portée `search` ou `admin`). Sans clé configurée, seuls les appels
-  locaux sont acceptés et l'administration est désactivée."""
+- Authentification : en-tête `X-API-Key` (portée `search`, `widget`, `admin` ou `metrics`). Sans clé configurée,
+  seuls les appels locaux sont acceptés et l'administration est désactivée. Les liens `/documents/…` renvoyés
+  sont signés (`exp`, `sig`) et s'ouvrent sans clé.
+- Usage équitable : `/ask` coûte 5 jetons, toute autre requête 1 (erreurs comprises) ; 429 ou 503 avec `Retry-After`."""
 
 
 def create_app(settings: Settings | None = None, service: Eclaireur | None = None, build_if_needed: bool = False) -> FastAPI:
@@ -76,13 +76,7 @@ def create_app(settings: Settings | None = None, service: Eclaireur | None = Non
              response_class=PlainTextResponse, dependencies=[Depends(require("metrics"))],
              responses=error_responses(*PROTECTED))
     def metrics() -> PlainTextResponse:
-        current = app.state.service.health() if app.state.service else None
-        if current is not None:
-            app.state.metrics.documents.set(current.documents)
-            app.state.metrics.chunks.set(current.chunks)
-            app.state.metrics.encoder_batches.set(app.state.service.encoder.batches)
-            app.state.metrics.encoder_texts.set(app.state.service.encoder.batched_texts)
-        return PlainTextResponse(generate_latest(app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return exposition(app)
 
     return app
 

@@ -114,7 +114,7 @@ def error_responses(*codes: int) -> dict:
         413: "Corps de requête trop volumineux",
         422: "Paramètres invalides (message en français, champ par champ)",
         429: "Trop de requêtes : voir l'en-tête Retry-After",
-        503: "Service pas encore prêt, ou base de suivi indisponible",
+        503: "Service pas encore prêt, saturé (voir Retry-After), ou base de suivi indisponible",
     }
     return {code: {"model": ErrorResponse, "description": described[code]} for code in codes}
 

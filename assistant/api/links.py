@@ -21,6 +21,8 @@ from urllib.parse import quote
 
 from fastapi import HTTPException, Query, Request
 
+from index.urls import clean_url
+
 from ..settings import Settings
 from .document_page import document_url
 from .security import require
@@ -80,9 +82,8 @@ class DocumentLinks:
         self.signer = signer
 
     def url(self, url: str | None, document_id: str) -> str:
-        own = document_url(url, document_id)
-        if self.signer is None or own != document_url(None, document_id):
-            return own
+        if clean_url(url) or self.signer is None:
+            return document_url(url, document_id)
         return self.signer.link(document_id)
 
 

@@ -14,6 +14,8 @@ class ApiUnavailable(ApiError):
 
 
 class ApiRateLimited(ApiError):
+    """429, or 503 with ``Retry-After`` when the API sheds load: the agent is told how long to wait."""
+
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"retry after {retry_after} s")
         self.retry_after = retry_after
@@ -64,8 +66,8 @@ class EclaireurClient:
             response = await self._http.request(method, path, **kwargs)
         except httpx.HTTPError as error:
             raise ApiUnavailable(f"{error.__class__.__name__}: {error}") from None
-        if response.status_code == 429:
-            raise ApiRateLimited(int(response.headers.get("Retry-After", "5")))
+        if response.status_code == 429 or (response.status_code == 503 and "Retry-After" in response.headers):
+            raise ApiRateLimited(_retry_after(response))
         if response.status_code in (401, 403):
             raise ApiRefused(_detail(response))
         if response.status_code >= 500:
@@ -73,6 +75,12 @@ class EclaireurClient:
         if response.status_code >= 400:
             raise ApiRejected(_detail(response))
         return response.json() if response.content else {}
+
+
+def _retry_after(response: httpx.Response) -> int:
+    """The seconds the API asks to wait (429, or 503 when it sheds load); 5 when it does not say."""
+    value = response.headers.get("Retry-After", "")
+    return int(value) if value.isdigit() else 5
 
 
 def _detail(response: httpx.Response) -> str:

@@ -130,3 +130,31 @@ def test_a_caller_with_too_much_work_in_progress_waits_its_turn_while_others_are
     thread.join()
     assert first == [200] and other.status_code == 200
     assert busy.status_code == 429 and "simultanées" in busy.json()["detail"] and busy.headers["Retry-After"] == "1"
+
+
+def test_a_query_never_waits_behind_the_answer_sentences_of_other_questions(embedder):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from assistant.encoding import SharedEncoder
+
+    encoder, finished = SharedEncoder(embedder, cache_size=0), []
+    sentences = [f"Phrase {n} d'une réponse sur les laboratoires d'innovation publique et leurs méthodes." for n in range(200)]
+
+    def encode(kind: str) -> None:
+        if kind == "passages":
+            encoder.encode_passages(sentences)
+        else:
+            encoder.encode_query("droit à l'erreur")
+        finished.append(kind)
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            passages = pool.submit(encode, "passages")
+            while encoder._worker is None:  # the passages' job goes in right after the worker starts
+                threading.Event().wait(0.001)
+            threading.Event().wait(0.05)
+            pool.submit(encode, "query").result()
+            passages.result()
+    finally:
+        encoder.close()
+    assert finished == ["query", "passages"]

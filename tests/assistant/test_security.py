@@ -249,3 +249,23 @@ def test_with_keys_document_links_are_signed_for_their_document_and_open_without
 def test_without_keys_document_links_stay_plain(api):
     result = api.get("/search", params={"q": "laboratoire", "k": 1}).json()["results"][0]
     assert result["url"] == f"/documents/{result['document_id']}"
+
+
+def test_metrics_listen_serves_only_metrics_without_a_key(default_service):
+    from support import free_port
+
+    from assistant.api.metrics import serve_metrics
+
+    app = create_app(default_service.settings.model_copy(update={"admin_api_keys": [ADMIN_KEY]}), service=default_service)
+    scraper = serve_metrics(app, f"127.0.0.1:{free_port()}", "warning")
+    try:
+        for _ in range(200):
+            if scraper.started:
+                break
+            time.sleep(0.05)
+        base = f"http://127.0.0.1:{scraper.config.port}"
+        scraped = httpx.get(f"{base}/metrics")
+        assert scraped.status_code == 200 and "eclaireur_index_documents" in scraped.text
+        assert httpx.get(f"{base}/search", params={"q": "laboratoire"}).status_code == 404
+    finally:
+        scraper.should_exit = True
