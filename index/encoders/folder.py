@@ -39,9 +39,11 @@ class ModelFolder:
         settings = _json(path / "config_sentence_transformers.json") if (path / "config_sentence_transformers.json").is_file() else {}
         return cls(path=path, prompts=settings.get("prompts") or {},
                    max_seq_length=int(sentence_bert.get("max_seq_length") or config["max_position_embeddings"]),
-                   dimension=int(pooling["word_embedding_dimension"]), pad_token_id=int(config.get("pad_token_id") or 0),
+                   dimension=int(pooling.get("word_embedding_dimension") or pooling["embedding_dimension"]),
+                   pad_token_id=int(config.get("pad_token_id") or 0),
                    lowercase=bool(sentence_bert.get("do_lower_case", False)),
-                   mean_pooling=bool(pooling.get("pooling_mode_mean_tokens")) and "Normalize" in modules,
+                   mean_pooling=(bool(pooling.get("pooling_mode_mean_tokens")) or pooling.get("pooling_mode") == "mean")
+                   and "Normalize" in modules,
                    tokenizer_file=transformer / "tokenizer.json")
 
     def prompt(self, kind: str) -> str:
