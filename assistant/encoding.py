@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 QUERY, PASSAGE = "query", "passage"
 PASSAGE_BATCH = 8  # answer sentences vary in length: small model batches pad less
+PASSAGE_SLICE = 2  # a query arriving while passages are encoded waits for at most this many of them
 PRIORITY = {QUERY: 0, PASSAGE: 1}
 STOP = 2  # after every job already queued
 
@@ -157,9 +158,9 @@ class SharedEncoder:
     def _run_passages(self, texts: list[str]) -> np.ndarray:
         """Passages a few at a time, serving the queries that arrive meanwhile between two slices."""
         parts = []
-        for start in range(0, len(texts), PASSAGE_BATCH):
+        for start in range(0, len(texts), PASSAGE_SLICE):
             self._serve_waiting_queries()
-            parts.append(self._run_model(PASSAGE, texts[start:start + PASSAGE_BATCH]))
+            parts.append(self._run_model(PASSAGE, texts[start:start + PASSAGE_SLICE]))
         return np.concatenate(parts)
 
     def _serve_waiting_queries(self) -> None:
