@@ -35,12 +35,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from serving import start_server  # noqa: E402
 from throughput import QUESTION_FILES, SHARED, closed_loop  # noqa: E402
 
+from assistant.cli import eval_index_dir  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from index.builder import build_index  # noqa: E402
 from index.chunking import chunk_document  # noqa: E402
 from index.embedding import Embedder  # noqa: E402
 from index.snapshot import IndexSnapshot  # noqa: E402
-from index.sources import CorpusFolder  # noqa: E402
 
 ASK_VARIANTS = ("{q}", "Bonjour, {q}", "{q} Merci d'avance.", "Question d'un agent : {q}")
 
@@ -58,7 +58,7 @@ def p50(values: list[float]) -> float:
 
 def corpus_chunks(embedder: Embedder, corpus: Path, count: int, settings: Settings) -> list[str]:
     texts: list[str] = []
-    for entry in sorted(CorpusFolder(corpus).scan(), key=lambda e: e.id):
+    for entry in sorted(settings.corpus(corpus).scan(), key=lambda e: e.id):
         texts += [c.embedding_text for c in chunk_document(entry.load(), embedder.count_tokens, settings.chunking)]
         if len(texts) >= count:
             return texts[:count]
@@ -152,10 +152,11 @@ def main() -> None:
     settings = Settings(_env_file=None)
     embedders = {engine: Embedder(settings.model_path, engine=engine) for engine in engines}
     index_dirs, snapshots, chunk_counts = {}, {}, {}
-    for engine, embedder in embedders.items():
-        index_dirs[engine] = settings.cache_dir / f"encoder-{engine}-{args.corpus.name}"
-        config = settings.model_copy(update={"encoder": engine}).index_config()
-        chunk_counts[engine] = build_index(CorpusFolder(args.corpus), index_dirs[engine], config, embedder=embedder).chunks
+    for engine, embedder in embedders.items():  # the indexes `eclaireur eval --corpus` builds, reused when current
+        engine_settings = settings.model_copy(update={"encoder": engine})
+        index_dirs[engine] = eval_index_dir(settings.corpus(args.corpus), engine_settings)
+        chunk_counts[engine] = build_index(settings.corpus(args.corpus), index_dirs[engine], engine_settings.index_config(),
+                                           embedder=embedder).chunks
         snapshots[engine] = IndexSnapshot.open(index_dirs[engine], embedder.fingerprint)
     chunks = corpus_chunks(embedders[engines[0]], args.corpus, args.chunks, settings)
     local = in_process(embedders, snapshots, questions[: args.queries], chunks, settings.candidates)
