@@ -57,9 +57,11 @@ class Settings(BaseSettings):
     sentence_cache_size: int = Field(20_000, ge=0, description="Vecteurs de phrases de réponse gardés en mémoire (0 : aucun)")
 
     default_mode: SearchMode = "hybrid"
-    fusion: FusionMethod = "rrf"
+    fusion: FusionMethod = Field("rank_score", description="rank_score (rangs et scores normalisés, défaut), rrf, "
+                                 "weighted (scores min-max), zscore ; calibré dans benchmarks/fusion.py")
     rrf_k: int = Field(60, ge=1)
-    dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="Poids du dense dans la fusion pondérée")
+    dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="Poids du dense dans la fusion")
+    rank_share: float = Field(0.5, ge=0.0, le=1.0, description="rank_score : part du rang face au score normalisé")
     candidates: int = Field(100, ge=10, le=1000, description="Passages pris dans chaque liste avant fusion")
 
     records_path: Path = Field(PROJECT_ROOT / "var" / "eclaireur.sqlite", description="Conversations, questions, avis")
@@ -121,7 +123,7 @@ class Settings(BaseSettings):
         return ChunkingConfig(max_tokens=self.max_chunk_tokens, overlap_tokens=self.chunk_overlap_tokens)
 
     def retrieval_config(self) -> RetrievalConfig:
-        fusion = FusionConfig(method=self.fusion, rrf_k=self.rrf_k, dense_weight=self.dense_weight)
+        fusion = FusionConfig(method=self.fusion, rrf_k=self.rrf_k, dense_weight=self.dense_weight, rank_share=self.rank_share)
         return RetrievalConfig(fusion=fusion, candidates=self.candidates)
 
     def rerank_config(self) -> RerankConfig | None:

@@ -93,7 +93,7 @@ def ask_in_background(url: str, key: str) -> tuple[threading.Thread, list]:
     outcome: list = []
 
     def ask() -> None:
-        outcome.append(httpx.post(f"{url}/ask", json={"question": "Qui organise le Mois de l'innovation publique ?"},
+        outcome.append(httpx.post(f"{url}/ask", json={"question": "Quand a lieu le Mois de l'innovation publique ?"},
                                   headers={"X-API-Key": key}, timeout=60).status_code)
     thread = threading.Thread(target=ask)
     thread.start()
