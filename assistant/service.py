@@ -146,7 +146,7 @@ class Eclaireur:
         retriever = self.retriever
         outcome = retriever.search(query, k=ASK_DOCUMENTS, mode="hybrid", filters=filters, rerank=self.reranker is not None)
         retrieved = time.perf_counter()
-        answer = self.composer.compose(question, outcome, retriever.snapshot.lexical)
+        answer = self.composer.compose(question, outcome, retriever.snapshot)
         fallback = None
         if self.llm is not None and answer.status == "answered":
             try:
@@ -168,7 +168,7 @@ class Eclaireur:
         return AskResult(answer, answer_id, conversation_id, query, timings, fallback, outcome.rerank_fallback)
 
     def _generate(self, question: str, outcome: SearchOutcome, extractive: Answer) -> Answer:
-        passages = [result.best.chunk for result in outcome.results[:GENERATION_PASSAGES]]
+        passages = extractive.passages[:GENERATION_PASSAGES]  # the reader's choice, best first
         generated = self.llm.generate(question, passages)
         if generated.refused:
             return AnswerComposer.no_answer(outcome.results[:5], extractive.confidence, extractive.signals)

@@ -70,8 +70,8 @@ class Settings(BaseSettings):
                                         "sont effacés)")
     record_question_text: bool = Field(True, description="Garder le texte des questions (false : seulement les chiffres)")
     records_busy_timeout_seconds: float = Field(2.0, gt=0, le=60, description="Attente maximale d'une base de suivi verrouillée")
-    min_confidence: float = Field(0.5, ge=0.0, le=1.0, description="En dessous, réponse « no_answer »")
-    faq_match: float = Field(0.9, ge=0.0, le=1.0, description="Similarité question/question pour répondre par une FAQ")
+    min_confidence: float = Field(0.25, ge=0.0, le=1.0, description="En dessous, réponse « no_answer » (la confiance "
+                                  "estime la chance que la réponse énonce ce qui est demandé ; voir benchmarks/calibrate_ask.py)")
 
     llm_base_url: str | None = Field(None, description="Point d'accès compatible OpenAI (Albert, vLLM, Ollama…)")
     llm_model: str | None = Field(None, description="Nom du modèle de langue")
@@ -136,8 +136,7 @@ class Settings(BaseSettings):
         return BatchingConfig(enabled=self.batching, max_batch=self.batch_max_size, max_wait_ms=self.batch_max_wait_ms)
 
     def answer_config(self) -> AnswerConfig:
-        return AnswerConfig(min_confidence=self.min_confidence, faq_match=self.faq_match,
-                            sentence_cache_size=self.sentence_cache_size)
+        return AnswerConfig(min_confidence=self.min_confidence, sentence_cache_size=self.sentence_cache_size)
 
     def llm_config(self) -> LLMConfig | None:
         if not (self.llm_base_url and self.llm_model):

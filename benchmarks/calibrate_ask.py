@@ -1,77 +1,154 @@
-"""Calibrate the ``no_answer`` threshold of /ask on questions with and without an answer in the corpus.
+"""Fit the reader's span model and the answer confidence of /ask on questions whose answers are known fact by fact.
 
-    .venv/bin/python benchmarks/calibrate_ask.py [--corpus DIR] [--questions FILE]
+    .venv/bin/python benchmarks/calibrate_ask.py [--corpus DIR] [--facts FILE]
 
-Answers every question with the threshold at 0, keeps each answer's confidence, then prints, for a
-range of thresholds, the share of answerable questions answered with a citation from a relevant
-document and the share of unanswerable questions wrongly answered.
+1. Every question is searched as /ask does; the reader scores every span of the passages it reads, with its
+   sentence similarities computed for all of them (no shortlist), and each span is labelled by whether it states
+   every fact of the question.
+2. The weights of the span's signals are fitted to put, for each question, the spans that state the answer first
+   (a conditional logit: softmax over the question's spans, L2-regularised), and judged by leave-one-question-out:
+   the share of questions whose best span, chosen by weights fitted without them, states the answer.
+3. How much the best span stands out (its softmax share among the spans read, with leave-one-out weights), its
+   context coverage and its sentence similarity are calibrated into a confidence (logistic regression, unanswerable
+   questions counting as wrong); the tables give the threshold.
+
+It prints the weights to copy into ``ReaderConfig`` and ``AnswerConfig``, and the tables for benchmarks/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import sys
-import tempfile
+from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
+from scipy.optimize import minimize
+from sklearn.linear_model import LogisticRegression
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from assistant.evaluation import load_questions  # noqa: E402
-from assistant.service import Eclaireur  # noqa: E402
+from assistant.answers import AnswerComposer  # noqa: E402
+from assistant.cli import eval_index_dir  # noqa: E402
+from assistant.evaluation import auroc, load_fact_questions, risk_coverage, states_facts  # noqa: E402
+from assistant.reader import FEATURES, Reader, ReaderConfig  # noqa: E402
+from assistant.retrieval import Retriever  # noqa: E402
+from assistant.service import ASK_DOCUMENTS  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from index.builder import build_index  # noqa: E402
 from index.embedding import Embedder  # noqa: E402
+from index.snapshot import IndexSnapshot  # noqa: E402
 from index.sources import CorpusFolder  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
+L2 = 0.1  # penalty on the squared weights: few signals, few questions
+
+
+def read_all(questions, retriever: Retriever, embedder: Embedder, config: ReaderConfig) -> list[list]:
+    """Per question: the spans of every passage the reader reads, with all their signals."""
+    reader = Reader(embedder, replace(config, shortlist=1_000_000))
+    readings = []
+    for item in questions:
+        outcome = retriever.search(item.question, k=ASK_DOCUMENTS, mode="hybrid")
+        vector = embedder.encode_query(item.question)
+        readings.append(reader.read(item.question, vector, outcome, retriever.snapshot).spans)
+    return readings
+
+
+def fit(groups: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Weights maximising, per question with an answer among its spans, the softmax share of the right spans."""
+    usable = [(x, y) for x, y in groups if y.any()]
+    mean = np.vstack([x for x, _ in usable]).mean(axis=0)
+    scale = np.vstack([x for x, _ in usable]).std(axis=0) + 1e-9
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        total, gradient = L2 * w @ w, 2 * L2 * w
+        for x, y in usable:
+            z = ((x - mean) / scale) @ w
+            p = np.exp(z - z.max())
+            p /= p.sum()
+            right = p[y].sum()
+            total -= np.log(right)
+            gradient -= ((x[y] - mean) / scale).T @ (p[y] / right) - ((x - mean) / scale).T @ p
+        return total, gradient
+
+    weights = minimize(loss, np.zeros(len(mean)), jac=True, method="L-BFGS-B").x
+    return weights / scale  # on the raw signals (the centring only shifts every span of a question alike)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=SHARED / "corpus-real")
-    parser.add_argument("--questions", type=Path, default=SHARED / "eval-dev" / "corpus-real-dev-questions.jsonl")
+    parser.add_argument("--facts", type=Path, default=SHARED / "eval-dev" / "corpus-real-dev-answer-facts.jsonl")
     args = parser.parse_args()
-    if not args.corpus.is_dir() or not args.questions.exists():
-        sys.exit(f"Données d'évaluation absentes ({args.corpus}, {args.questions}).")
+    if not args.corpus.is_dir() or not args.facts.exists():
+        sys.exit(f"Données d'évaluation absentes ({args.corpus}, {args.facts}).")
 
     settings = Settings(_env_file=None)
     source = CorpusFolder(args.corpus)
-    key = hashlib.sha256(f"{source.identity}|{settings.model_path.resolve()}".encode()).hexdigest()[:16]
-    index_dir = settings.cache_dir / f"eval-{key}"  # the same cache as `eclaireur eval`
+    index_dir = eval_index_dir(source, settings)  # the same cache as `eclaireur eval`
     embedder = Embedder(settings.model_path, engine=settings.encoder)
     build_index(source, index_dir, settings.index_config(), embedder=embedder)
-    questions = load_questions(args.questions)
-    rows = []
-    with tempfile.TemporaryDirectory() as scratch:
-        service = Eclaireur(settings.model_copy(update={"index_dir": index_dir, "min_confidence": 0.0,
-                                                        "records_path": Path(scratch) / "r.sqlite"}), embedder=embedder)
-        service.reload()
-        for item in questions:
-            answer = service.ask(item.question).answer
-            cited = {c.chunk.document_id for c in answer.citations}
-            rows.append((item, answer.confidence, bool(cited & set(item.relevant)), answer.method, answer.signals))
+    retriever = Retriever(IndexSnapshot.open(index_dir, embedder.fingerprint), embedder, settings.retrieval_config())
+    questions = load_fact_questions(args.facts)
+    config = settings.answer_config().reader
+    readings = read_all(questions, retriever, embedder, config)
 
-    answerable = [r for r in rows if r[0].relevant]
-    unanswerable = [r for r in rows if not r[0].relevant]
-    print(f"\n## Seuil de confiance de /ask — {len(answerable)} questions avec réponse, {len(unanswerable)} sans\n")
-    print("| seuil | avec réponse : répondues et citant un document pertinent | sans réponse : répondues à tort |")
-    print("|---|---|---|")
-    for step in range(6, 17):
-        threshold = step / 20
-        grounded = sum(1 for r in answerable if r[1] >= threshold and r[2]) / len(answerable)
-        wrong = sum(1 for r in unanswerable if r[1] >= threshold) / max(len(unanswerable), 1)
-        print(f"| {threshold:.2f} | {grounded:.1%} | {wrong:.1%} |")
-    print("\nConfiance des questions sans réponse :")
-    for item, confidence, _, method, signals in unanswerable:
-        print(f"  {confidence:.3f} {method:<10} {signals}  {item.question[:70]}")
-    print("\nQuestions avec réponse les moins confiantes ou mal citées :")
-    for item, confidence, grounded, method, signals in sorted(answerable, key=lambda r: r[1])[:12]:
-        print(f"  {confidence:.3f} {'ok ' if grounded else 'NON'} {method:<10} {signals}  {item.question[:60]}")
-    print(f"\nCommande : .venv/bin/python benchmarks/calibrate_ask.py --corpus {args.corpus} --questions {args.questions}")
+    composer = AnswerComposer(embedder, settings.answer_config())
+    groups = []
+    for item, spans in zip(questions, readings):
+        features = np.array([[span.features[name] for name in FEATURES] for span in spans]).reshape(len(spans), len(FEATURES))
+        labels = np.array([bool(item.facts) and states_facts(composer.render(span)[0], item.facts) for span in spans], dtype=bool)
+        groups.append((features, labels))
+    answerable = [n for n, item in enumerate(questions) if item.facts]
+    reachable = [n for n in answerable if groups[n][1].any()]
+    print(f"\n## Lecteur de /ask — {len(answerable)} questions avec réponse, {len(questions) - len(answerable)} sans\n")
+    print(f"{sum(len(x) for x, _ in groups)} passages candidats lus ; une réponse juste parmi eux pour {len(reachable)} "
+          f"questions sur {len(answerable)} (plafond du lecteur : {len(reachable) / len(answerable):.0%})\n")
+
+    signals, best_right = [], []
+    for number, (features, labels) in enumerate(groups):
+        if not len(features):
+            signals.append([-14.0, 0.0, 0.0])
+            best_right.append(False)
+            continue
+        scores = features @ fit(groups[:number] + groups[number + 1:])
+        shares = np.exp(scores - scores.max())
+        share = float(np.clip(shares.max() / shares.sum(), 1e-6, 1 - 1e-6))
+        best = int(scores.argmax())
+        signals.append([np.log(share / (1 - share)), features[best, FEATURES.index("context_coverage")],
+                        features[best, FEATURES.index("sentence_similarity")]])
+        best_right.append(bool(labels[best]))
+
+    weights = fit(groups)
+    right = np.array([best_right[n] and bool(questions[n].facts) for n in range(len(questions))])
+    calibration = LogisticRegression(C=100.0, max_iter=5000).fit(np.array(signals), right)
+    confidence = calibration.predict_proba(np.array(signals))[:, 1]
+
+    print("Choix du meilleur passage par un modèle qui n'a pas vu la question (validation croisée, une question laissée de côté) :")
+    print(f"- réponse juste : {np.mean([best_right[n] for n in answerable]):.1%} des questions avec réponse")
+    print(f"- AUROC de la confiance (justes / fausses) : "
+          f"{auroc([confidence[n] for n in answerable if best_right[n]], [confidence[n] for n in answerable if not best_right[n]]):.3f}\n")
+    print("| seuil | justes | fausses | abstentions | sans réponse répondues |")
+    print("|---|---|---|---|---|")
+    unanswerable = [n for n in range(len(questions)) if not questions[n].facts]
+    for threshold in np.arange(0.2, 0.75, 0.05):
+        answered = [n for n in answerable if confidence[n] >= threshold]
+        correct = sum(best_right[n] for n in answered)
+        wrong_unanswerable = sum(confidence[n] >= threshold for n in unanswerable)
+        print(f"| {threshold:.2f} | {correct / len(answerable):.0%} | {(len(answered) - correct) / len(answerable):.0%} | "
+              f"{1 - len(answered) / len(answerable):.0%} | {wrong_unanswerable / max(len(unanswerable), 1):.0%} |")
+    print("\nRisque selon la couverture (questions avec réponse) :")
+    for row in risk_coverage([confidence[n] for n in answerable], [best_right[n] for n in answerable]):
+        print(f"  couverture {row['coverage']:.0%} : {row['risk']:.0%} de fausses (seuil {row['threshold']:.3f})")
+
+    print("\nPoids à reporter dans ReaderConfig (ordre de FEATURES) et AnswerConfig.calibration :")
+    print(f"  weights = ({', '.join(f'{w:.3f}' for w in weights)})  # {', '.join(FEATURES)}")
+    print(f"  calibration = ({', '.join(f'{w:.3f}' for w in calibration.coef_[0])}, {calibration.intercept_[0]:.3f})")
+    print(f"\nCommande : .venv/bin/python benchmarks/calibrate_ask.py --corpus {args.corpus} --facts {args.facts}")
 
 
 if __name__ == "__main__":

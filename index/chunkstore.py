@@ -170,6 +170,13 @@ class ChunkStore:
             f"SELECT {CHUNK_COLUMNS} FROM chunks c JOIN documents d USING (document_id) WHERE c.vector_id IN ({marks})", ids)
         return {row[0]: _stored_chunk(row) for row in rows}
 
+    def chunks_of(self, document_id: str, limit: int) -> list[StoredChunk]:
+        """The first ``limit`` chunks of a document, in reading order."""
+        rows = self._connection().execute(
+            f"SELECT {CHUNK_COLUMNS} FROM chunks c JOIN documents d USING (document_id) WHERE c.document_id = ? "
+            "ORDER BY c.ordinal LIMIT ?", (document_id, limit))
+        return [_stored_chunk(row) for row in rows]
+
     def document_map(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """(sorted vector ids, document index of each, document ids): groups search hits without a query."""
         rows = self._connection().execute("SELECT vector_id, document_id FROM chunks ORDER BY vector_id").fetchall()

@@ -6,6 +6,8 @@ import re
 
 import httpx
 
+from assistant.answers import AnswerConfig
+
 FAQ_QUESTION = "Quand a lieu le Mois de l'innovation publique ?"
 
 
@@ -16,7 +18,7 @@ def test_a_faq_question_gets_the_faq_answer_with_its_citation(api):
     citation = body["citations"][0]
     assert citation["number"] == 1 and citation["document_id"] == "faq/faq-mois-de-l-innovation-publique.md"
     assert citation["heading_path"].endswith(FAQ_QUESTION) and "novembre" in citation["quote"]
-    assert 0.5 <= body["confidence"] <= 1
+    assert AnswerConfig().min_confidence <= body["confidence"] <= 1
     assert body["answer_id"] and body["conversation_id"] and body["timings"]["total_ms"] > 0
 
 
@@ -39,7 +41,7 @@ def test_a_question_outside_the_corpus_gets_an_honest_no_answer_with_close_resou
     assert body["status"] == "no_answer" and body["method"] == "none"
     assert body["citations"] == []
     assert "pas trouvé de réponse fiable" in body["answer"]
-    assert body["confidence"] < 0.5
+    assert body["confidence"] < AnswerConfig().min_confidence
 
 
 def test_a_follow_up_is_understood_with_the_previous_question(default_service):

@@ -1,0 +1,265 @@
+"""The reader: finds, inside the retrieved passages, the span that states what was asked.
+
+A span is one to a few consecutive sentences of one passage, or a list with its lead-in sentence: an answer
+comes from one coherent place. Each span is scored from signals that catch different failures:
+
+- its meaning against the question's (e5 cosine of its best sentence, and of its passage);
+- whether it meets the question's *distinctive* terms (rare words, names, acronyms, numbers), on its own and
+  with its heading path: a sentence that shares only common words, or words in another sense, scores low;
+- where retrieval ranked its document.
+
+The signals are weighted by a model fitted on corpus-real's dev questions to put, for each question, the spans
+that state the answer first (``benchmarks/calibrate_ask.py``).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from index.chunking import split_sentences
+from index.chunkstore import StoredChunk
+from index.embedding import TextEncoder
+from index.lexical import BM25Index, analyze
+from index.snapshot import IndexSnapshot
+
+from .retrieval import SearchOutcome
+
+LIST_ITEM = re.compile(r"^\s*(?:•|-|\*|\d+[.)])\s+")
+
+
+@dataclass(frozen=True)
+class ReaderConfig:
+    """How much the reader reads, and the weights of its signals (fitted, see ``benchmarks/calibrate_ask.py``)."""
+
+    documents: int = 4  # best documents read
+    passages_per_document: int = 2  # passages read per document, after the first document
+    whole_document_passages: int = 16  # the first document is read whole, up to this many passages
+    max_span_words: int = 70
+    max_list_words: int = 110  # a list answer keeps its items, within reason
+    max_units: int = 3  # sentences in a plain span
+    shortlist: int = 24  # sentences embedded per question (embedding is the costly step)
+    distinctive_idf: float = 0.6  # share of the corpus's highest IDF above which a term is distinctive
+    # One per FEATURES; a span's score is their weighted sum (benchmarks/calibrate_ask.py, corpus-real dev).
+    weights: tuple[float, ...] = (16.175, 51.668, 2.168, 4.144, 0.753, -1.375, 6.881)
+
+
+FEATURES = ("sentence_similarity", "passage_similarity", "coverage", "context_coverage", "distinctive",
+            "context_distinctive", "document_rank")
+
+
+@dataclass
+class Unit:
+    """A sentence or a list item of a passage."""
+
+    text: str
+    is_item: bool
+    words: int
+
+
+@dataclass
+class Span:
+    """Consecutive units of one passage, scored."""
+
+    chunk: StoredChunk
+    units: list[Unit]
+    rank: int  # rank of its document in the results
+    start: int  # position of its first unit in the passage
+    features: dict[str, float] = field(default_factory=dict)
+    score: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return " ".join(u.text for u in self.units)
+
+    @property
+    def words(self) -> int:
+        return sum(u.words for u in self.units)
+
+
+def split_units(text: str) -> list[Unit]:
+    """Sentences and list items of a passage, in reading order."""
+    units = []
+    for line in text.split("\n"):
+        if not line.strip():
+            continue
+        is_item = bool(LIST_ITEM.match(line))
+        for sentence in split_sentences(line):
+            clean = LIST_ITEM.sub("", sentence).strip() if is_item else sentence.strip()
+            if clean:
+                units.append(Unit(clean, is_item, len(clean.split())))
+    return units
+
+
+def candidate_spans(chunk: StoredChunk, units: list[Unit], rank: int, config: ReaderConfig) -> list[Span]:
+    """Every run of 1 to ``max_units`` units within the word budget; a lead-in ending with « : » comes with its whole
+    list (as far as the list budget goes), never with only some of its items."""
+    spans = []
+    for start in range(len(units)):
+        if units[start].text.endswith(":") and start + 1 < len(units) and units[start + 1].is_item:
+            end, words = start + 1, units[start].words + units[start + 1].words
+            while end + 1 < len(units) and units[end + 1].is_item and words + units[end + 1].words <= config.max_list_words:
+                end += 1
+                words += units[end].words
+            spans.append(Span(chunk, units[start:end + 1], rank, start))
+            continue
+        words = 0
+        for end in range(start, min(start + config.max_units, len(units))):
+            words += units[end].words
+            if words > config.max_span_words and end > start:
+                break
+            spans.append(Span(chunk, units[start:end + 1], rank, start))
+    return spans
+
+
+class SentenceCache:
+    """LRU cache of passage-side sentence embeddings: the same passages come back for related questions.
+    Shared by concurrent requests, hence the lock (the model call itself runs outside it)."""
+
+    def __init__(self, encoder: TextEncoder, size: int = 20_000) -> None:
+        self.encoder, self.size = encoder, size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def encode(self, sentences: list[str]) -> np.ndarray:
+        with self._lock:
+            found = {s: self._vectors[s] for s in sentences if s in self._vectors}
+        missing = [s for s in dict.fromkeys(sentences) if s not in found]
+        if missing:
+            found.update(zip(missing, self.encoder.encode_passages(missing)))
+        with self._lock:
+            for sentence in dict.fromkeys(sentences):
+                self._vectors[sentence] = found[sentence]
+                self._vectors.move_to_end(sentence)
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        return np.vstack([found[s] for s in sentences])
+
+
+@dataclass(frozen=True)
+class QuestionTerms:
+    """The question's analysed terms with their IDF; the distinctive ones are those rare in the corpus."""
+
+    weights: dict[str, float]
+    distinctive: frozenset[str]
+
+    @classmethod
+    def of(cls, query: str, lexical: BM25Index, distinctive_idf: float) -> QuestionTerms:
+        weights = {term: lexical.idf(term) for term in dict.fromkeys(analyze(query))}
+        ceiling = lexical.idf("\x00")  # an unknown term gets the corpus's highest IDF
+        return cls(weights, frozenset(t for t, w in weights.items() if w >= distinctive_idf * ceiling))
+
+    def coverage(self, present: set[str]) -> float:
+        """IDF-weighted share of the question's terms found in ``present``."""
+        total = sum(self.weights.values())
+        return sum(w for t, w in self.weights.items() if t in present) / total if total else 0.0
+
+    def distinctive_coverage(self, present: set[str]) -> float:
+        """Share of the distinctive terms found in ``present`` (1 when the question has none)."""
+        return sum(1 for t in self.distinctive if t in present) / len(self.distinctive) if self.distinctive else 1.0
+
+
+@dataclass
+class Reading:
+    """What the reader found: spans best first (scored), and the passages it read, by their best span."""
+
+    spans: list[Span]
+    passages: list[StoredChunk]
+
+    @property
+    def best(self) -> Span | None:
+        return self.spans[0] if self.spans else None
+
+    @property
+    def best_share(self) -> float:
+        """How much the best span stands out: its share of the softmax over every span read (0 to 1)."""
+        if not self.spans:
+            return 0.0
+        scores = np.array([span.score for span in self.spans])
+        weights = np.exp(scores - scores.max())
+        return float(weights[0] / weights.sum())
+
+
+class Reader:
+    """Reads the best passages of a search outcome and ranks their spans by how likely they state the answer."""
+
+    def __init__(self, encoder: TextEncoder, config: ReaderConfig = ReaderConfig(), sentence_cache_size: int = 20_000) -> None:
+        self.config = config
+        self.sentences = SentenceCache(encoder, sentence_cache_size)
+
+    def read(self, query: str, query_vector: np.ndarray, outcome: SearchOutcome, snapshot: IndexSnapshot) -> Reading:
+        """Score every span of the passages read: the whole best document (its answer may sit in a passage that
+        retrieval did not rank), then the best passages of the next documents."""
+        config = self.config
+        terms = QuestionTerms.of(query, snapshot.lexical, config.distinctive_idf)
+        passages = self._passages(outcome, snapshot)
+        similarity = passage_similarities(query_vector, [chunk for _, chunk in passages], outcome, snapshot)
+        spans: list[Span] = []
+        for rank, chunk in passages:
+            units = split_units(chunk.text)
+            context = set(analyze(f"{chunk.title} {' '.join(chunk.heading_path)}"))
+            unit_terms = [set(analyze(unit.text)) for unit in units]
+            for span in candidate_spans(chunk, units, rank, config):
+                present = set().union(*unit_terms[span.start:span.start + len(span.units)])
+                span.features = {
+                    "passage_similarity": similarity[chunk.vector_id],
+                    "coverage": terms.coverage(present),
+                    "context_coverage": terms.coverage(present | context),
+                    "distinctive": terms.distinctive_coverage(present),
+                    "context_distinctive": terms.distinctive_coverage(present | context),
+                    "document_rank": 1 / (1 + rank),
+                }
+                spans.append(span)
+        self._add_sentence_similarity(spans, query_vector)
+        for span in spans:
+            span.score = self._score(span.features)
+        spans.sort(key=lambda s: -s.score)
+        read_first: dict[int, StoredChunk] = {}
+        for span in spans:
+            read_first.setdefault(span.chunk.vector_id, span.chunk)
+        return Reading(spans, list(read_first.values()))
+
+    def _passages(self, outcome: SearchOutcome, snapshot: IndexSnapshot) -> list[tuple[int, StoredChunk]]:
+        """(document rank, passage) pairs read, each passage once."""
+        config, seen, passages = self.config, set(), []
+        for rank, result in enumerate(outcome.results[:config.documents]):
+            chunks = [hit.chunk for hit in result.chunk_hits[:config.passages_per_document]]
+            if rank == 0:
+                chunks += snapshot.chunks.chunks_of(result.best.chunk.document_id, config.whole_document_passages)
+            for chunk in chunks:
+                if chunk.vector_id not in seen:
+                    seen.add(chunk.vector_id)
+                    passages.append((rank, chunk))
+        return passages
+
+    def _add_sentence_similarity(self, spans: list[Span], query_vector: np.ndarray) -> None:
+        """Cosine of the question with each span's closest sentence, for the spans worth it (embedding is costly)."""
+        prior = sorted(spans, key=lambda s: -self._score(s.features | {"sentence_similarity": 0.0}))
+        wanted: dict[str, None] = {}
+        for span in prior:
+            for unit in span.units:
+                if len(wanted) < self.config.shortlist:
+                    wanted.setdefault(unit.text)
+        texts = list(wanted)
+        similarity = dict(zip(texts, (self.sentences.encode(texts) @ query_vector).tolist())) if texts else {}
+        for span in spans:
+            known = [similarity[u.text] for u in span.units if u.text in similarity]
+            span.features["sentence_similarity"] = max(known) if known else span.features["passage_similarity"]
+
+    def _score(self, features: dict[str, float]) -> float:
+        return sum(w * features[name] for name, w in zip(FEATURES, self.config.weights))
+
+
+def passage_similarities(query_vector: np.ndarray, passages: list[StoredChunk], outcome: SearchOutcome,
+                         snapshot: IndexSnapshot) -> dict[int, float]:
+    """Cosine of the query with each passage: retrieval's dense scores, else an exact look-up of the others."""
+    known = {chunk.vector_id: outcome.dense_scores[chunk.vector_id] for chunk in passages if chunk.vector_id in outcome.dense_scores}
+    missing = np.array([chunk.vector_id for chunk in passages if chunk.vector_id not in known], dtype=np.int64)
+    if len(missing):
+        scores, ids = snapshot.vectors.search(query_vector, len(missing), missing)
+        known.update((int(i), float(score)) for i, score in zip(ids[0], scores[0]) if i >= 0)
+    return {chunk.vector_id: known.get(chunk.vector_id, 0.0) for chunk in passages}

@@ -1,0 +1,147 @@
+"""The reader, as a specification: the answer states what was asked, from one coherent place, or says it does not know.
+
+Each test writes the small corpus it needs, so the failure pattern it pins down is visible in the test itself.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from support import write_corpus
+
+from assistant.reader import Unit, candidate_spans, split_units
+
+READER_CORPUS = {
+    "guides/ouverture.md": """---
+title: "L'ouverture des données"
+type: guide
+---
+# L'ouverture des données
+
+## Pourquoi ouvrir ?
+
+Ouvrir les données publiques rend l'action de l'administration plus transparente et permet leur réutilisation.
+
+## Comment publier ?
+
+Pour ouvrir vos données publiques, déposez le fichier sur la plateforme nationale avec une licence ouverte,
+puis décrivez le jeu de données et mettez-le à jour à chaque changement.
+""",
+    "guides/discussions.md": """---
+title: "Animer la communauté d'une plateforme"
+type: guide
+---
+# Animer la communauté d'une plateforme
+
+## Les discussions
+
+Tous les utilisateurs connectés peuvent ouvrir une discussion publique sur le site à propos d'un jeu de données.
+Le producteur reçoit une notification et peut répondre ou clore la discussion.
+""",
+    "guides/declaration.md": """---
+title: "Déclarer un jeu de données"
+type: guide
+---
+# Déclarer un jeu de données
+
+## Les informations obligatoires
+
+Lors de la déclaration, il faut indiquer les informations suivantes :
+- le titre du jeu de données ;
+- la description de son contenu ;
+- la licence de réutilisation ;
+- la fréquence de mise à jour.
+
+## Après la déclaration
+
+Le jeu de données apparaît dans le catalogue sous quelques minutes.
+""",
+    "faq/faq-laboratoires.md": """---
+title: "FAQ des laboratoires"
+type: faq
+---
+# FAQ des laboratoires
+
+## Quel budget prévoir pour un laboratoire d'innovation ?
+
+Un laboratoire d'innovation démarre souvent avec un budget de fonctionnement modeste, de l'ordre de
+quelques dizaines de milliers d'euros par an, en plus des salaires de son équipe.
+
+## Combien de temps dure un défi ?
+
+Un défi dure en général dix mois, de la sélection de l'équipe à la présentation des résultats.
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def reader_service(tmp_path_factory, model_path, embedder):
+    from assistant.service import Eclaireur
+    from assistant.settings import Settings
+
+    work = tmp_path_factory.mktemp("reader")
+    settings = Settings(corpus_dir=write_corpus(work / "corpus", READER_CORPUS), index_dir=work / "index",
+                        records_path=work / "records.sqlite", model_path=model_path, _env_file=None)
+    service = Eclaireur(settings, embedder=embedder)
+    service.ensure_index()
+    return service
+
+
+def test_a_passage_is_read_as_sentences_and_list_items():
+    units = split_units("Il faut indiquer :\n• le titre ;\n• la licence.\nC'est tout. Vraiment tout.")
+    assert [(u.text, u.is_item) for u in units] == [("Il faut indiquer :", False), ("le titre ;", True),
+                                                   ("la licence.", True), ("C'est tout.", False), ("Vraiment tout.", False)]
+
+
+def test_a_lead_in_sentence_keeps_its_list_items_together():
+    units = [Unit("Il faut indiquer :", False, 3)] + [Unit(f"l'élément numéro {n} ;", True, 3) for n in range(6)]
+    spans = candidate_spans(chunk=None, units=units, rank=0, config=_config())
+    assert [len(s.units) for s in spans if s.start == 0] == [7]  # the whole list, beyond the three-sentence limit
+    assert max(len(s.units) for s in spans if s.start == 1) == 3  # items alone are ordinary sentences
+
+
+def test_words_in_another_sense_do_not_make_an_answer(reader_service):
+    answer = reader_service.ask("Comment ouvrir des données publiques ?").answer
+    assert answer.status == "answered"
+    assert {c.chunk.document_id for c in answer.citations} == {"guides/ouverture.md"}
+    assert "discussion" not in answer.text
+
+
+def test_a_list_question_is_answered_by_the_items_of_the_list(reader_service):
+    answer = reader_service.ask("Quelles informations doit-on indiquer quand on déclare un jeu de données ?").answer
+    assert answer.status == "answered"
+    for item in ("titre", "description", "licence", "fréquence"):
+        assert item in answer.text
+
+
+def test_an_answer_comes_from_one_place_and_stays_short(reader_service):
+    answer = reader_service.ask("Combien de temps dure un défi ?").answer
+    assert answer.status == "answered" and "dix mois" in answer.text
+    assert len(answer.citations) == 1
+    assert len(re.sub(r"\[\d+\]", "", answer.text).split()) <= 70
+
+
+def test_the_faq_answer_is_refused_when_the_question_names_another_entity(reader_service):
+    answer = reader_service.ask("Quel est le budget de la DITP ?").answer
+    assert answer.method != "faq"
+    assert answer.status == "no_answer" or "DITP" in answer.text
+
+
+def test_the_faq_answer_is_given_whole_when_its_question_is_asked(reader_service):
+    answer = reader_service.ask("Quel budget faut-il prévoir pour un laboratoire d'innovation ?").answer
+    assert answer.status == "answered" and answer.method == "faq"
+    assert "quelques dizaines de milliers d'euros" in answer.text
+
+
+def test_confidence_is_a_probability_and_higher_for_a_stated_answer_than_for_an_unrelated_question(reader_service):
+    stated = reader_service.ask("Combien de temps dure un défi ?").answer
+    unrelated = reader_service.ask("Quelle est la recette de la tarte tatin ?").answer
+    assert 0.0 <= unrelated.confidence < stated.confidence <= 1.0
+    assert unrelated.status == "no_answer"
+
+
+def _config():
+    from assistant.reader import ReaderConfig
+
+    return ReaderConfig()
