@@ -23,7 +23,6 @@ class FusionConfig:
     rrf_k: int = 60
     dense_weight: float = 0.5
     rank_share: float = 0.5  # rank_score: share of the rank term against the normalised score
-    confidence: bool = False  # weigh each list, per query, by how far its first candidate leads the others
 
 
 def fuse(lists: list[Ranked], config: FusionConfig = FusionConfig()) -> Ranked:
@@ -33,19 +32,9 @@ def fuse(lists: list[Ranked], config: FusionConfig = FusionConfig()) -> Ranked:
     for ranked, weight in zip(lists, weights):
         if not ranked:
             continue
-        if config.confidence:
-            weight *= 0.5 + _lead(ranked)
         for key, value in zip((key for key, _ in ranked), _contributions(ranked, config)):
             fused[key] += weight * value
     return sorted(fused.items(), key=lambda item: -item[1])
-
-
-def _lead(ranked: Ranked) -> float:
-    """How far the first candidate leads the second, as a share of the list's score range (0 to 1)."""
-    if len(ranked) < 2:
-        return 1.0
-    span = ranked[0][1] - ranked[-1][1]
-    return (ranked[0][1] - ranked[1][1]) / span if span > 0 else 0.0
 
 
 def _contributions(ranked: Ranked, config: FusionConfig) -> np.ndarray:

@@ -162,8 +162,6 @@ def main() -> None:
             for share in (0.25, 0.5, 0.75):
                 variants[f"rank+score {weight} k={k} share={share}"] = FusionConfig(
                     method="rank_score", dense_weight=weight, rrf_k=k, rank_share=share)
-    for method in ("weighted", "rank_score"):
-        variants[f"{method} 0.5, per-query confidence"] = FusionConfig(method=method, confidence=True)
     print("\n### Fusion (lexical: the product's fields; margin: hybrid minus the best single mode, worst set)\n")
     print("| fusion | " + " | ".join(f"{d.name} nDCG@10 | {d.name} R@10" for d in sets) + " | margin |")
     print("|---|" + "---|---|" * len(sets) + "---|")
