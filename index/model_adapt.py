@@ -20,6 +20,7 @@ from pathlib import Path
 from .documents import Document, UnreadableDocument
 from .embedding import model_fingerprint
 from .lexical import BM25Index
+from .onnx_export import export_onnx
 
 logger = logging.getLogger(__name__)
 
@@ -96,8 +97,10 @@ def sample_pairs(pairs: list[TrainingPair], limit: int, seed: int) -> list[Train
     return random.Random(seed).sample(pairs, limit)
 
 
-def adapt_model(base: Path, documents: Iterable[Document], output: Path, config: AdaptConfig = AdaptConfig()) -> AdaptReport:
-    """Fine-tune the model in ``base`` on the pairs of ``documents``; write the result to ``output`` (replaced)."""
+def adapt_model(base: Path, documents: Iterable[Document], output: Path, config: AdaptConfig = AdaptConfig(),
+                with_onnx: bool = True) -> AdaptReport:
+    """Fine-tune the model in ``base`` on the pairs of ``documents``; write the result to ``output`` (replaced),
+    with its ONNX files unless ``with_onnx`` is false (the ONNX engines then export them at first use)."""
     import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
@@ -144,7 +147,7 @@ def adapt_model(base: Path, documents: Iterable[Document], output: Path, config:
                          documents=len(documents), pairs=counts, steps=len(batches), seconds=0.0)
     (output / ADAPTATION_FILE).write_text(json.dumps({"base": str(base), "config": asdict(config), "pairs": counts,
                                                       "triplets": len(triplets)}, indent=1), encoding="utf-8")
-    report.onnx = _export_onnx(output)
+    report.onnx = str(export_onnx(output)) if with_onnx else None
     report.fingerprint = model_fingerprint(output)
     report.seconds = round(time.perf_counter() - started, 1)
     return report
@@ -161,13 +164,3 @@ def read_corpus(source) -> list[Document]:
         except UnreadableDocument:
             continue
     return documents
-
-
-def _export_onnx(model_dir: Path) -> str | None:
-    """The ONNX export of the adapted model, when this installation has the exporter."""
-    from . import model_install
-
-    export = getattr(model_install, "export_onnx", None)
-    if export is None:
-        return None
-    return str(export(model_dir))
