@@ -31,10 +31,9 @@ class AnswerConfig:
     min_confidence: float = 0.25
     faq_whole_words: int = 110  # a FAQ answer up to this length is given whole when its best span is chosen
     title_words: int = 12  # a document title up to this length opens an answer that does not state it
-    meaning_match: float = 0.86  # e5 cosine at which a sentence missing a distinctive term still answers
-    # confidence = sigmoid(w · (logit of the best span's share, its context coverage, its sentence similarity) + bias)
-    calibration: tuple[float, float, float, float] = (0.645, 0.667, 6.218, -5.585)
-    sentence_cache_size: int = 20_000  # sentence vectors kept: passages come back for related questions
+    meaning_match: float = 0.88  # query-passage e5 cosine at which a span missing a distinctive term still answers
+    # confidence = sigmoid(w · (logit of the best span's share, its context coverage, its passage similarity) + bias)
+    calibration: tuple[float, float, float, float] = (0.707, 0.582, 0.017, 0.004)
     reader: ReaderConfig = field(default_factory=ReaderConfig)
 
 
@@ -61,7 +60,7 @@ class AnswerComposer:
     def __init__(self, encoder: TextEncoder, config: AnswerConfig = AnswerConfig()) -> None:
         self.encoder = encoder
         self.config = config
-        self.reader = Reader(encoder, config.reader, config.sentence_cache_size)
+        self.reader = Reader(config.reader)
 
     def compose(self, question: str, outcome: SearchOutcome, snapshot: IndexSnapshot) -> Answer:
         """The answer to ``question`` from the search ``outcome`` (made for the possibly enriched query)."""
@@ -83,10 +82,10 @@ class AnswerComposer:
 
     def grounded(self, span: Span) -> bool:
         """Whether the answer meets the question: it shares its terms, and states its distinctive ones (with its
-        headings) or, failing that, says the same thing in other words (a sentence this close in meaning)."""
+        headings) or, failing that, comes from a passage that says the same thing in other words."""
         features = span.features
         return features["context_coverage"] > 0 and (features["context_distinctive"] >= 1.0
-                                                     or features["sentence_similarity"] >= self.config.meaning_match)
+                                                     or features["passage_similarity"] >= self.config.meaning_match)
 
     def confidence(self, best_share: float, best: Span) -> float:
         """The observed chance that such an answer is right, from how much the best span stands out among all that was
@@ -94,7 +93,7 @@ class AnswerComposer:
         share_weight, coverage_weight, similarity_weight, bias = self.config.calibration
         share = min(max(best_share, 1e-6), 1 - 1e-6)
         z = (share_weight * math.log(share / (1 - share)) + coverage_weight * best.features["context_coverage"]
-             + similarity_weight * best.features["sentence_similarity"] + bias)
+             + similarity_weight * best.features["passage_similarity"] + bias)
         return round(1 / (1 + math.exp(-z)), 4)
 
     def render(self, span: Span) -> tuple[str, str, bool]:

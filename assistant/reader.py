@@ -3,7 +3,8 @@
 A span is one to a few consecutive sentences of one passage, or a list with its lead-in sentence: an answer
 comes from one coherent place. Each span is scored from signals that catch different failures:
 
-- its meaning against the question's (e5 cosine of its best sentence, and of its passage);
+- its passage's meaning against the question's (e5 cosine; embedding each sentence as well cost twenty times a
+  search and did not pick better answers on the dev questions, see benchmarks/README.md);
 - whether it meets the question's *distinctive* terms (rare words, names, acronyms, numbers), on its own and
   with its heading path: a sentence that shares only common words, or words in another sense, scores low;
 - where retrieval ranked its document.
@@ -15,15 +16,12 @@ that state the answer first (``benchmarks/calibrate_ask.py``).
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from index.chunking import split_sentences
 from index.chunkstore import StoredChunk
-from index.embedding import TextEncoder
 from index.lexical import BM25Index, analyze
 from index.snapshot import IndexSnapshot
 
@@ -42,14 +40,12 @@ class ReaderConfig:
     max_span_words: int = 70
     max_list_words: int = 110  # a list answer keeps its items, within reason
     max_units: int = 3  # sentences in a plain span
-    shortlist: int = 24  # sentences embedded per question (embedding is the costly step)
     distinctive_idf: float = 0.6  # share of the corpus's highest IDF above which a term is distinctive
     # One per FEATURES; a span's score is their weighted sum (benchmarks/calibrate_ask.py, corpus-real dev).
-    weights: tuple[float, ...] = (16.175, 51.668, 2.168, 4.144, 0.753, -1.375, 6.881)
+    weights: tuple[float, ...] = (57.837, 3.476, 3.817, 0.745, -1.077, 6.823)
 
 
-FEATURES = ("sentence_similarity", "passage_similarity", "coverage", "context_coverage", "distinctive",
-            "context_distinctive", "document_rank")
+FEATURES = ("passage_similarity", "coverage", "context_coverage", "distinctive", "context_distinctive", "document_rank")
 
 
 @dataclass
@@ -116,30 +112,6 @@ def candidate_spans(chunk: StoredChunk, units: list[Unit], rank: int, config: Re
     return spans
 
 
-class SentenceCache:
-    """LRU cache of passage-side sentence embeddings: the same passages come back for related questions.
-    Shared by concurrent requests, hence the lock (the model call itself runs outside it)."""
-
-    def __init__(self, encoder: TextEncoder, size: int = 20_000) -> None:
-        self.encoder, self.size = encoder, size
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def encode(self, sentences: list[str]) -> np.ndarray:
-        with self._lock:
-            found = {s: self._vectors[s] for s in sentences if s in self._vectors}
-        missing = [s for s in dict.fromkeys(sentences) if s not in found]
-        if missing:
-            found.update(zip(missing, self.encoder.encode_passages(missing)))
-        with self._lock:
-            for sentence in dict.fromkeys(sentences):
-                self._vectors[sentence] = found[sentence]
-                self._vectors.move_to_end(sentence)
-            while len(self._vectors) > self.size:
-                self._vectors.popitem(last=False)
-        return np.vstack([found[s] for s in sentences])
-
-
 @dataclass(frozen=True)
 class QuestionTerms:
     """The question's analysed terms with their IDF; the distinctive ones are those rare in the corpus."""
@@ -187,9 +159,8 @@ class Reading:
 class Reader:
     """Reads the best passages of a search outcome and ranks their spans by how likely they state the answer."""
 
-    def __init__(self, encoder: TextEncoder, config: ReaderConfig = ReaderConfig(), sentence_cache_size: int = 20_000) -> None:
+    def __init__(self, config: ReaderConfig = ReaderConfig()) -> None:
         self.config = config
-        self.sentences = SentenceCache(encoder, sentence_cache_size)
 
     def read(self, query: str, query_vector: np.ndarray, outcome: SearchOutcome, snapshot: IndexSnapshot) -> Reading:
         """Score every span of the passages read: the whole best document (its answer may sit in a passage that
@@ -214,7 +185,6 @@ class Reader:
                     "document_rank": 1 / (1 + rank),
                 }
                 spans.append(span)
-        self._add_sentence_similarity(spans, query_vector)
         for span in spans:
             span.score = self._score(span.features)
         spans.sort(key=lambda s: -s.score)
@@ -235,20 +205,6 @@ class Reader:
                     seen.add(chunk.vector_id)
                     passages.append((rank, chunk))
         return passages
-
-    def _add_sentence_similarity(self, spans: list[Span], query_vector: np.ndarray) -> None:
-        """Cosine of the question with each span's closest sentence, for the spans worth it (embedding is costly)."""
-        prior = sorted(spans, key=lambda s: -self._score(s.features | {"sentence_similarity": 0.0}))
-        wanted: dict[str, None] = {}
-        for span in prior:
-            for unit in span.units:
-                if len(wanted) < self.config.shortlist:
-                    wanted.setdefault(unit.text)
-        texts = list(wanted)
-        similarity = dict(zip(texts, (self.sentences.encode(texts) @ query_vector).tolist())) if texts else {}
-        for span in spans:
-            known = [similarity[u.text] for u in span.units if u.text in similarity]
-            span.features["sentence_similarity"] = max(known) if known else span.features["passage_similarity"]
 
     def _score(self, features: dict[str, float]) -> float:
         return sum(w * features[name] for name, w in zip(FEATURES, self.config.weights))

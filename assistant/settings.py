@@ -54,7 +54,6 @@ class Settings(BaseSettings):
     batching: bool = Field(True, description="Encoder ensemble les requêtes simultanées (un seul passage du modèle)")
     batch_max_size: int = Field(32, ge=1, le=256, description="Textes au plus par lot d'encodage")
     batch_max_wait_ms: float = Field(2.0, ge=0.0, le=50.0, description="Attente maximale pour compléter un lot")
-    sentence_cache_size: int = Field(20_000, ge=0, description="Vecteurs de phrases de réponse gardés en mémoire (0 : aucun)")
 
     default_mode: SearchMode = "hybrid"
     fusion: FusionMethod = Field("rank_score", description="rank_score (rangs et scores normalisés, défaut), rrf, "
@@ -136,7 +135,7 @@ class Settings(BaseSettings):
         return BatchingConfig(enabled=self.batching, max_batch=self.batch_max_size, max_wait_ms=self.batch_max_wait_ms)
 
     def answer_config(self) -> AnswerConfig:
-        return AnswerConfig(min_confidence=self.min_confidence, sentence_cache_size=self.sentence_cache_size)
+        return AnswerConfig(min_confidence=self.min_confidence)
 
     def llm_config(self) -> LLMConfig | None:
         if not (self.llm_base_url and self.llm_model):

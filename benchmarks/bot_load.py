@@ -60,7 +60,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="eclaireur-bot-"))
     settings = Settings(_env_file=None, index_dir=work / "index", records_path=work / "records.sqlite", api_keys=[KEY],
-                        rate_limit_per_minute=1_000_000, query_cache_size=0, sentence_cache_size=0)
+                        rate_limit_per_minute=1_000_000, query_cache_size=0)
     service = Eclaireur(settings)
     service.ensure_index()
     telegram = BotApiServer()

@@ -2,14 +2,13 @@
 
     .venv/bin/python benchmarks/calibrate_ask.py [--corpus DIR] [--facts FILE]
 
-1. Every question is searched as /ask does; the reader scores every span of the passages it reads, with its
-   sentence similarities computed for all of them (no shortlist), and each span is labelled by whether it states
-   every fact of the question.
+1. Every question is searched as /ask does; the reader scores every span of the passages it reads, and each span
+   is labelled by whether the answer made of it states every fact of the question.
 2. The weights of the span's signals are fitted to put, for each question, the spans that state the answer first
    (a conditional logit: softmax over the question's spans, L2-regularised), and judged by leave-one-question-out:
    the share of questions whose best span, chosen by weights fitted without them, states the answer.
 3. How much the best span stands out (its softmax share among the spans read, with leave-one-out weights), its
-   context coverage and its sentence similarity are calibrated into a confidence (logistic regression, unanswerable
+   context coverage and its passage similarity are calibrated into a confidence (logistic regression, unanswerable
    questions counting as wrong); the tables give the threshold.
 
 It prints the weights to copy into ``ReaderConfig`` and ``AnswerConfig``, and the tables for benchmarks/README.md.
@@ -20,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +47,7 @@ L2 = 0.1  # penalty on the squared weights: few signals, few questions
 
 def read_all(questions, retriever: Retriever, embedder: Embedder, config: ReaderConfig) -> list[list]:
     """Per question: the spans of every passage the reader reads, with all their signals."""
-    reader = Reader(embedder, replace(config, shortlist=1_000_000))
+    reader = Reader(config)
     readings = []
     for item in questions:
         outcome = retriever.search(item.question, k=ASK_DOCUMENTS, mode="hybrid")
@@ -120,7 +118,7 @@ def main() -> None:
         share = float(np.clip(shares.max() / shares.sum(), 1e-6, 1 - 1e-6))
         best = int(scores.argmax())
         signals.append([np.log(share / (1 - share)), features[best, FEATURES.index("context_coverage")],
-                        features[best, FEATURES.index("sentence_similarity")]])
+                        features[best, FEATURES.index("passage_similarity")]])
         best_right.append(bool(labels[best]))
 
     weights = fit(groups)
