@@ -28,12 +28,12 @@ from .retrieval import DocumentHit, SearchOutcome
 class AnswerConfig:
     """Thresholds calibrated on corpus-real's dev questions (see benchmarks/calibrate_ask.py)."""
 
-    min_confidence: float = 0.25
+    min_confidence: float = 0.4
     faq_whole_words: int = 110  # a FAQ answer up to this length is given whole when its best span is chosen
     title_words: int = 12  # a document title up to this length opens an answer that does not state it
     meaning_match: float = 0.88  # query-passage e5 cosine at which a span missing a distinctive term still answers
-    # confidence = sigmoid(w · (logit of the best span's share, its context coverage, its passage similarity) + bias)
-    calibration: tuple[float, float, float, float] = (0.707, 0.582, 0.017, 0.004)
+    # confidence = sigmoid(w · (logit of the answer's share, its context coverage, its passage similarity) + bias)
+    calibration: tuple[float, float, float, float] = (0.526, -0.043, 2.197, -1.949)
     reader: ReaderConfig = field(default_factory=ReaderConfig)
 
 
@@ -71,14 +71,21 @@ class AnswerComposer:
         best = reading.best
         if best is None:
             return self.no_answer(outcome.results[:5], 0.0, {})
-        confidence = self.confidence(reading.best_share, best)
-        signals = {name: round(value, 4) for name, value in best.features.items()} | {"best_share": round(reading.best_share, 4)}
+        whole_faq = self.gives_whole_passage(best)
+        share = reading.share_within(best.chunk) if whole_faq else reading.share_within(best.chunk, best.start,
+                                                                                         best.start + len(best.units))
+        confidence = self.confidence(share, best)
+        signals = {name: round(value, 4) for name, value in best.features.items()} | {"answer_share": round(share, 4)}
         if not self.grounded(best):
             confidence = round(confidence * best.features["context_distinctive"] * best.features["context_coverage"], 4)
             return self.no_answer(outcome.results[:5], confidence, signals, reading.passages)
         if confidence < self.config.min_confidence:
             return self.no_answer(outcome.results[:5], confidence, signals, reading.passages)
         return self._answer(best, outcome, reading, confidence, signals)
+
+    def gives_whole_passage(self, span: Span) -> bool:
+        """A short FAQ answer is given whole rather than cut."""
+        return span.chunk.kind == "faq" and len(span.chunk.text.split()) <= self.config.faq_whole_words
 
     def grounded(self, span: Span) -> bool:
         """Whether the answer meets the question: it shares its terms, and states its distinctive ones (with its
@@ -87,11 +94,11 @@ class AnswerComposer:
         return features["context_coverage"] > 0 and (features["context_distinctive"] >= 1.0
                                                      or features["passage_similarity"] >= self.config.meaning_match)
 
-    def confidence(self, best_share: float, best: Span) -> float:
-        """The observed chance that such an answer is right, from how much the best span stands out among all that was
-        read and how well it meets the question (a logistic model fitted on corpus-real's dev questions)."""
+    def confidence(self, answer_share: float, best: Span) -> float:
+        """The observed chance that such an answer is right, from the reader's share of belief in what is shown and
+        how well it meets the question (a logistic model fitted on corpus-real's dev questions)."""
         share_weight, coverage_weight, similarity_weight, bias = self.config.calibration
-        share = min(max(best_share, 1e-6), 1 - 1e-6)
+        share = min(max(answer_share, 1e-6), 1 - 1e-6)
         z = (share_weight * math.log(share / (1 - share)) + coverage_weight * best.features["context_coverage"]
              + similarity_weight * best.features["passage_similarity"] + bias)
         return round(1 / (1 + math.exp(-z)), 4)
@@ -99,7 +106,7 @@ class AnswerComposer:
     def render(self, span: Span) -> tuple[str, str, bool]:
         """(answer text with its citation marker, quote, whether it is a whole FAQ answer) for ``span``."""
         chunk = span.chunk
-        whole_faq = chunk.kind == "faq" and len(chunk.text.split()) <= self.config.faq_whole_words
+        whole_faq = self.gives_whole_passage(span)
         quote = chunk.text if whole_faq else span.text
         text = f"{_as_sentence(quote)} [1]"
         if not whole_faq and names_subject(chunk.title, quote, self.config.title_words):

@@ -42,7 +42,7 @@ class ReaderConfig:
     max_units: int = 3  # sentences in a plain span
     distinctive_idf: float = 0.6  # share of the corpus's highest IDF above which a term is distinctive
     # One per FEATURES; a span's score is their weighted sum (benchmarks/calibrate_ask.py, corpus-real dev).
-    weights: tuple[float, ...] = (57.837, 3.476, 3.817, 0.745, -1.077, 6.823)
+    weights: tuple[float, ...] = (58.432, 3.454, 3.049, 1.774, -1.646, 7.154)
 
 
 FEATURES = ("passage_similarity", "coverage", "context_coverage", "distinctive", "context_distinctive", "document_rank")
@@ -146,14 +146,16 @@ class Reading:
     def best(self) -> Span | None:
         return self.spans[0] if self.spans else None
 
-    @property
-    def best_share(self) -> float:
-        """How much the best span stands out: its share of the softmax over every span read (0 to 1)."""
+    def share_within(self, chunk: StoredChunk, start: int = 0, end: int | None = None) -> float:
+        """How much of the softmax over every span read falls on spans inside ``chunk``'s units ``start`` to ``end``
+        (the whole passage by default): the reader's belief that the answer lies in what is shown (0 to 1)."""
         if not self.spans:
             return 0.0
         scores = np.array([span.score for span in self.spans])
         weights = np.exp(scores - scores.max())
-        return float(weights[0] / weights.sum())
+        inside = [span.chunk.vector_id == chunk.vector_id and span.start >= start
+                  and (end is None or span.start + len(span.units) <= end) for span in self.spans]
+        return float(weights[inside].sum() / weights.sum())
 
 
 class Reader:

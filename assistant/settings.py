@@ -69,7 +69,7 @@ class Settings(BaseSettings):
                                         "sont effacés)")
     record_question_text: bool = Field(True, description="Garder le texte des questions (false : seulement les chiffres)")
     records_busy_timeout_seconds: float = Field(2.0, gt=0, le=60, description="Attente maximale d'une base de suivi verrouillée")
-    min_confidence: float = Field(0.25, ge=0.0, le=1.0, description="En dessous, réponse « no_answer » (la confiance "
+    min_confidence: float = Field(0.4, ge=0.0, le=1.0, description="En dessous, réponse « no_answer » (la confiance "
                                   "estime la chance que la réponse énonce ce qui est demandé ; voir benchmarks/calibrate_ask.py)")
 
     llm_base_url: str | None = Field(None, description="Point d'accès compatible OpenAI (Albert, vLLM, Ollama…)")

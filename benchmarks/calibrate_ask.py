@@ -7,8 +7,9 @@
 2. The weights of the span's signals are fitted to put, for each question, the spans that state the answer first
    (a conditional logit: softmax over the question's spans, L2-regularised), and judged by leave-one-question-out:
    the share of questions whose best span, chosen by weights fitted without them, states the answer.
-3. How much the best span stands out (its softmax share among the spans read, with leave-one-out weights), its
-   context coverage and its passage similarity are calibrated into a confidence (logistic regression, unanswerable
+3. The reader's share of belief in what the answer shows (the softmax mass, with leave-one-out weights, of the spans
+   inside it: the best span, or the whole passage for a short FAQ answer), its context coverage and its passage
+   similarity are calibrated into a confidence (logistic regression, unanswerable
    questions counting as wrong); the tables give the threshold.
 
 It prints the weights to copy into ``ReaderConfig`` and ``AnswerConfig``, and the tables for benchmarks/README.md.
@@ -77,6 +78,17 @@ def fit(groups: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     return weights / scale  # on the raw signals (the centring only shifts every span of a question alike)
 
 
+def answer_share(spans, scores: np.ndarray, best: int, whole_passage: bool) -> float:
+    """The softmax mass of the spans inside what the answer shows, as ``Reading.share_within`` computes it."""
+    weights = np.exp(scores - scores.max())
+    chosen = spans[best]
+    end = chosen.start + len(chosen.units)
+    inside = np.array([span.chunk.vector_id == chosen.chunk.vector_id
+                       and (whole_passage or (span.start >= chosen.start and span.start + len(span.units) <= end))
+                       for span in spans])
+    return float(np.clip(weights[inside].sum() / weights.sum(), 1e-6, 1 - 1e-6))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=SHARED / "corpus-real")
@@ -108,15 +120,14 @@ def main() -> None:
           f"questions sur {len(answerable)} (plafond du lecteur : {len(reachable) / len(answerable):.0%})\n")
 
     signals, best_right = [], []
-    for number, (features, labels) in enumerate(groups):
+    for number, ((features, labels), spans) in enumerate(zip(groups, readings)):
         if not len(features):
             signals.append([-14.0, 0.0, 0.0])
             best_right.append(False)
             continue
         scores = features @ fit(groups[:number] + groups[number + 1:])
-        shares = np.exp(scores - scores.max())
-        share = float(np.clip(shares.max() / shares.sum(), 1e-6, 1 - 1e-6))
         best = int(scores.argmax())
+        share = answer_share(spans, scores, best, composer.gives_whole_passage(spans[best]))
         signals.append([np.log(share / (1 - share)), features[best, FEATURES.index("context_coverage")],
                         features[best, FEATURES.index("passage_similarity")]])
         best_right.append(bool(labels[best]))
