@@ -6,6 +6,7 @@ import asyncio
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -92,6 +93,13 @@ def write_corpus(root: Path, files: dict[str, str | bytes] = SMALL_CORPUS) -> Pa
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
     return root
+
+
+def run_async(coroutine):
+    """Run ``coroutine`` to completion on a thread of its own: a session's browser (Playwright's sync API) may hold the
+    main thread's event loop, where ``asyncio.run`` refuses to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def free_port() -> int:

@@ -8,7 +8,7 @@ import threading
 
 import httpx
 import pytest
-from support import ScriptedLLM
+from support import ScriptedLLM, run_async
 from test_security import call_as
 
 from assistant.api.admission import CallerBusy, Saturated, WorkGate
@@ -72,7 +72,7 @@ def test_the_gate_bounds_work_per_caller_and_sheds_load_when_full():
         assert gate.pending == 0
         return events
 
-    events = asyncio.run(scenario())
+    events = run_async(scenario())
     assert events[:4] == ["a1 commence", "a3 refusée (CallerBusy)", "b1 commence", "c1 refusée (Saturated)"]
     assert "a2 commence" in events  # a2 waited for a1's slot, then ran
 

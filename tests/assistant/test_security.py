@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import time
 
@@ -10,6 +9,7 @@ import httpx
 import pytest
 import uvicorn
 from pydantic import SecretStr
+from support import run_async
 
 from assistant.api.admission import RateLimiter
 from assistant.api.app import create_app
@@ -100,7 +100,7 @@ def call_as(asgi_app, peer: str, path: str, headers: dict | None = None) -> http
         transport = httpx.ASGITransport(app=asgi_app, client=(peer, 40_000))
         async with httpx.AsyncClient(transport=transport, base_url="http://eclaireur.test") as client:
             return await client.get(path, headers=headers)
-    return asyncio.run(send())
+    return run_async(send())
 
 
 def as_uvicorn_serves_it(service, **overrides):
