@@ -20,22 +20,28 @@ class EvalQuestion:
     relevant: tuple[str, ...]  # document ids; empty when the corpus has no answer
 
 
-def load_questions(path: Path) -> list[EvalQuestion]:
-    """Questions as JSON lines: ``{"question", "relevant": [...]}`` or ``{"question", "positive_ids": [...]}``."""
-    questions = []
+def read_records(path: Path, parse: Callable[[dict], object]) -> list:
+    """``parse`` applied to each JSON line of ``path``; a bad line is refused with its number."""
+    records = []
     with Path(path).open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
-                relevant = record.get("relevant", record.get("positive_ids"))
-                if relevant is None:
-                    raise KeyError("relevant")
-                questions.append(EvalQuestion(str(record["question"]), tuple(map(str, relevant))))
-            except (ValueError, KeyError) as error:
+                records.append(parse(json.loads(line)))
+            except (ValueError, KeyError, TypeError) as error:
                 raise ValueError(f"{path}, ligne {number} : question invalide ({error})") from None
-    return questions
+    return records
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    """Questions as JSON lines: ``{"question", "relevant": [...]}`` or ``{"question", "positive_ids": [...]}``."""
+    def parse(record: dict) -> EvalQuestion:
+        relevant = record.get("relevant", record.get("positive_ids"))
+        if relevant is None:
+            raise KeyError("relevant")
+        return EvalQuestion(str(record["question"]), tuple(map(str, relevant)))
+    return read_records(path, parse)
 
 
 def ndcg_at(ranked: list[str], relevant: set[str], k: int = 10) -> float:
@@ -131,20 +137,12 @@ APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "«": 
 
 def load_fact_questions(path: Path) -> list[FactQuestion]:
     """Questions as JSON lines ``{"question", "relevant", "facts": [[alternative, ...], ...]}``."""
-    questions = []
-    with Path(path).open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                facts = tuple(tuple(str(a) for a in alternatives) for alternatives in record["facts"])
-                if any(not alternatives for alternatives in facts):
-                    raise ValueError("un fait sans aucune formulation")
-                questions.append(FactQuestion(str(record["question"]), tuple(map(str, record.get("relevant", []))), facts))
-            except (ValueError, KeyError, TypeError) as error:
-                raise ValueError(f"{path}, ligne {number} : question invalide ({error})") from None
-    return questions
+    def parse(record: dict) -> FactQuestion:
+        facts = tuple(tuple(str(a) for a in alternatives) for alternatives in record["facts"])
+        if any(not alternatives for alternatives in facts):
+            raise ValueError("un fait sans aucune formulation")
+        return FactQuestion(str(record["question"]), tuple(map(str, record.get("relevant", []))), facts)
+    return read_records(path, parse)
 
 
 def fold(text: str) -> str:
