@@ -152,7 +152,7 @@ def main() -> None:
         for dev in sets:
             lexical = dev.lexical[label]
             cells += [dev.score(lambda n: lexical[n])[0],
-                      *(dev.score(lambda n, c=c: fuse([dev.dense[n], lexical[n]], c))[0] for c in (FusionConfig(), default))]
+                      *(dev.score(lambda n, c=c: fuse([dev.dense[n], lexical[n]], c))[0] for c in (FusionConfig(method="rrf"), default))]
         print(f"| {label} | " + " | ".join(f"{c:.4f}" for c in cells) + " |")
     variants = {"dense alone": None, "lexical alone": None, "rrf k=60": FusionConfig(method="rrf")}
     for weight in (0.4, 0.5, 0.6):
