@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import httpx
 import numpy as np
-from support import PROJECT_ROOT, write_corpus
+from support import PROJECT_ROOT, run_async, write_corpus
 
 from assistant.service import Eclaireur
 from assistant.settings import Settings
@@ -109,7 +109,7 @@ def test_32_agents_for_a_minute_with_a_reindex_lose_nothing(tmp_path, embedder, 
     service.ensure_index()
     server = serve(service)
 
-    outcomes, swapped = asyncio.run(run_load(server.url, corpus))
+    outcomes, swapped = run_async(run_load(server.url, corpus))
 
     report = {endpoint: percentiles(outcomes, endpoint) for endpoint in ("/search", "/ask")}
     artifacts = PROJECT_ROOT / "test-artifacts"
