@@ -3,8 +3,8 @@
 Encoding the query dominates a search on a CPU. Requests served at the same time put their texts in one
 queue; a single worker thread drains it and runs them as one forward pass (at most ``max_batch`` texts,
 waiting at most ``max_wait_ms`` for company), so concurrent requests share the model instead of fighting
-over the cores. Queries go before passages (answer sentences): a search never waits behind the sentences
-of other callers' questions, however many are queued. Query vectors are also kept in an LRU cache: as-you-type prefixes, follow-ups and answer
+over the cores. Queries go before passages: a search never waits behind other callers' passages, however
+many are queued. Query vectors are also kept in an LRU cache: as-you-type prefixes, follow-ups and answer
 composition ask for the same text again.
 """
 

@@ -17,8 +17,8 @@ from index.vectors import IndexChoice, VectorIndexConfig
 
 from .answers import AnswerConfig
 from .encoding import BatchingConfig
-from .generation import LLMConfig
 from .fusion import FusionConfig, FusionMethod
+from .generation import LLMConfig
 from .rerank import RerankConfig
 from .retrieval import RetrievalConfig
 

@@ -106,7 +106,7 @@ def main() -> None:
                 server.kill()
                 server.wait()
     print(f"\nUne clé envoie /ask à {args.rate:g}/s pendant {args.seconds:g} s ; l'autre clé cherche, une requête à la fois.\n")
-    print(f"| réglages | /search p50 au repos | /search p50 pendant l'afflux | rapport | /ask de la clé qui inonde |")
+    print("| réglages | /search p50 au repos | /search p50 pendant l'afflux | rapport | /ask de la clé qui inonde |")
     print("|---|---|---|---|---|")
     for name, row in rows.items():
         statuses = ", ".join(f"{count} × {status}" for status, count in sorted(row["statuses"].items()))

@@ -14,13 +14,13 @@ from starlette.exceptions import HTTPException
 from ..records import RecordsUnavailable
 from ..service import Eclaireur
 from ..settings import Settings
+from .admission import Admission
 from .docs import add_local_docs
 from .errors import PROTECTED, error_responses, http_error_handler, validation_error_handler
-from .metrics import Metrics, MetricsMiddleware, exposition
-from .routers import admin, ask, documents, feedback, health, search, widget
-from .admission import Admission
 from .keys import KeyRing
 from .links import DocumentLinks, LinkSigner
+from .metrics import Metrics, MetricsMiddleware, exposition
+from .routers import admin, ask, documents, feedback, health, search, widget
 from .security import BodySizeLimit, NoSniff, require
 
 logger = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ from ...records import Caller, ForeignRecord
 from ...retrieval import SearchFilters
 from ...service import AskResult, Eclaireur
 from ..dependencies import get_service, search_caller
-from ..links import DocumentLinks
 from ..errors import PROTECTED, error_responses
+from ..links import DocumentLinks
 from ..schemas import AskRequest, AskResponse, CitationOut, RelatedDocument
 
 router = APIRouter(tags=["questions"], responses=error_responses(*PROTECTED))

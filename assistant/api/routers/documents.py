@@ -9,8 +9,8 @@ from ...service import Eclaireur
 from ..dependencies import get_service
 from ..document_page import PAGE_HEADERS, render_document_page
 from ..errors import PROTECTED, error_responses
-from ..schemas import DocumentResponse
 from ..links import document_access
+from ..schemas import DocumentResponse
 
 router = APIRouter(tags=["documents"], responses=error_responses(*PROTECTED))
 

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from ...retrieval import SearchFilters, SearchOutcome
 from ...service import Eclaireur
 from ..dependencies import get_service
-from ..links import DocumentLinks
 from ..errors import PROTECTED, error_responses
+from ..links import DocumentLinks
 from ..schemas import Passage, SearchRequest, SearchResponse, SearchResult
 from ..security import require
 
