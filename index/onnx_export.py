@@ -9,12 +9,12 @@ Run as ``python -m index.onnx_export MODEL_DIR`` so a serving process can make t
 from __future__ import annotations
 
 import logging
-import shutil
 import subprocess
 import sys
-import tempfile
 import warnings
 from pathlib import Path
+
+from .folders import replaced_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -44,16 +44,9 @@ def export_onnx(model_dir: Path, force: bool = False) -> Path:
     if has_onnx(model_dir) and not force:
         return target
     logger.info("Export ONNX de %s (fp32 puis int8)", model_dir)
-    work = Path(tempfile.mkdtemp(prefix=".onnx-", dir=model_dir))
-    try:
+    with replaced_atomically(target) as work:
         _export_fp32(model_dir, work / FP32_FILE)
         _quantize(work / FP32_FILE, work / INT8_FILE)
-        if target.exists():
-            shutil.rmtree(target)
-        work.rename(target)
-    finally:
-        if work.exists():
-            shutil.rmtree(work, ignore_errors=True)
     logger.info("Fichiers ONNX écrits dans %s", target)
     return target
 
