@@ -5,9 +5,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-eclaireur
-# `eclaireur model install` converts the bundled model, then exports its ONNX files (fp32 and int8, written
-# together, last): the int8 file stands for a complete model folder.
-MODEL := models/multilingual-e5-small/onnx/model_int8.onnx
+# `eclaireur model install` converts the bundled model, then exports its ONNX files (token table, fp32 and int8
+# graphs, written together, last): the token table stands for a complete model folder.
+MODEL := models/multilingual-e5-small/onnx/word_embeddings.npy
 AXE_VERSION := 4.14.1
 AXE_STAMP := build/npm/.axe-core-$(AXE_VERSION)
 export HF_HUB_OFFLINE := 1

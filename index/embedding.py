@@ -12,7 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from .encoders import BATCH_SIZES, DEFAULT_ENGINE, ModelFolder, ModelNotFound, load_engine
-from .onnx_export import ONNX_DIR, export_onnx_in_subprocess, has_onnx, onnx_path
+from .onnx_export import ONNX_DIR, embeddings_path, export_onnx_in_subprocess, has_onnx, onnx_path
 
 logger = logging.getLogger(__name__)
 
@@ -45,15 +45,16 @@ def model_fingerprint(model_path: Path) -> str:
 
 def engine_fingerprint(model_path: Path, engine: str) -> str:
     """The identity of what encodes: the folder's for PyTorch (unchanged, so PyTorch indexes stay valid); for an
-    ONNX engine, the folder's, the engine's name (hence the quantization) and the ONNX file it runs."""
+    ONNX engine, the folder's, the engine's name (hence the quantization) and the ONNX files it runs."""
     base = model_fingerprint(model_path)
     if engine == "torch":
         return base
     onnx_file = onnx_path(model_path, quantized=engine == "onnx-int8")
-    if not onnx_file.is_file():
+    if not (onnx_file.is_file() and embeddings_path(model_path).is_file()):
         raise ModelNotFound(f"Fichier ONNX absent : {onnx_file}. Lancez « eclaireur model install » pour l'écrire.")
     digest = hashlib.sha256(f"{base}|{engine}\n".encode())
-    _hash_file(digest, onnx_file, onnx_file.name)
+    for file in (embeddings_path(model_path), onnx_file):
+        _hash_file(digest, file, file.name)
     return digest.hexdigest()[:16]
 
 

@@ -1,4 +1,5 @@
-"""ONNX Runtime engine: the folder's exported transformer, its own tokenizer, mean pooling and L2 normalisation.
+"""ONNX Runtime engine: the folder's own tokenizer, its token table read from disk, the exported transformer, mean
+pooling and L2 normalisation.
 
 No torch and no transformers are imported: a serving process stays lean (see benchmarks/encoder.py).
 """
@@ -7,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..onnx_export import onnx_path
+from ..onnx_export import embeddings_path, onnx_path
 from .folder import ModelFolder, ModelNotFound
+from .token_table import TokenTable
 
 
 class OnnxEngine:
@@ -31,6 +33,7 @@ class OnnxEngine:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = ort.InferenceSession(str(onnx_path(folder.path, quantized)), options,
                                              providers=["CPUExecutionProvider"])
+        self._table = TokenTable(embeddings_path(folder.path))
         self._tokenizer = folder.tokenizer()
         self._max_tokens = folder.max_seq_length
         self._lowercase = folder.lowercase
@@ -62,7 +65,7 @@ class OnnxEngine:
         for i, row in enumerate(batch):
             input_ids[i, : len(row)] = row
             mask[i, : len(row)] = 1
-        (hidden,) = self._session.run(None, {"input_ids": input_ids, "attention_mask": mask})
+        (hidden,) = self._session.run(None, {"inputs_embeds": self._table.vectors(input_ids), "attention_mask": mask})
         return mean_pool_normalise(hidden, mask)
 
 

@@ -16,7 +16,8 @@ from support import PROJECT_ROOT
 from index.builder import IndexConfig, build_index, is_up_to_date
 from index.embedding import Embedder, engine_fingerprint, model_fingerprint
 from index.model_install import install_model
-from index.onnx_export import export_onnx, has_onnx, onnx_path
+from index.encoders.token_table import TokenTable
+from index.onnx_export import embeddings_path, export_onnx, has_onnx, onnx_path
 from index.snapshot import IndexSnapshot, ModelMismatchError
 from index.sources import PassagesFile
 
@@ -146,3 +147,25 @@ def test_export_is_skipped_when_the_files_exist(model_path):
 
 def test_health_names_the_engine(default_service):
     assert default_service.health().encoder == default_service.embedder.engine
+
+
+def test_the_token_table_is_read_row_by_row_from_disk_as_the_model_holds_it(tmp_path):
+    table = np.random.default_rng(7).standard_normal((50, 4)).astype(np.float32)
+    np.save(tmp_path / "table.npy", table)
+    ids = np.array([[3, 49, 3], [0, 1, 2]])
+
+    assert np.array_equal(TokenTable(tmp_path / "table.npy").vectors(ids), table[ids])
+    with pytest.raises(IndexError, match="hors de la table"):
+        TokenTable(tmp_path / "table.npy").vectors(np.array([[50]]))
+
+
+def test_the_onnx_graphs_start_from_token_vectors_taken_from_the_exported_table(model_path):
+    import onnxruntime as ort
+    from safetensors import safe_open
+
+    rows = np.array([0, 1, 250, 70_000])
+    weights = safe_open(str(model_path / "model.safetensors"), "np").get_tensor("embeddings.word_embeddings.weight")
+    assert np.array_equal(TokenTable(embeddings_path(model_path)).vectors(rows), weights[rows])
+    for quantized in (False, True):
+        names = [graph_input.name for graph_input in ort.InferenceSession(str(onnx_path(model_path, quantized))).get_inputs()]
+        assert names == ["inputs_embeds", "attention_mask"]
