@@ -19,6 +19,7 @@ import yaml
 from .documents import DOCUMENT_TYPES, Document, Section, UnreadableDocument
 from .markup import strip_inline
 from .urls import clean_url
+from .web.provenance import docx_provenance, pdf_provenance
 
 Reader = Callable[[bytes, str], Document]
 
@@ -324,12 +325,13 @@ def read_pdf(data: bytes, document_id: str) -> Document:
     except (PdfReadError, ValueError, KeyError, TypeError) as error:
         raise UnreadableDocument(f"PDF illisible ({error.__class__.__name__}: {error})") from None
     pages = [(n, t) for n, t in pages if t]
+    meta = pdf_provenance(reader.metadata)
     if not pages:
         raise UnreadableDocument("PDF sans texte extractible (document scanné ?)")
     first_line = pages[0][1].splitlines()[0]
     title = clean_whitespace(info_title) or (first_line if len(first_line) <= 120 else title_from_id(document_id))
     sections = [Section(heading_path=(title,), text=text, page=number) for number, text in pages]
-    return _metadata_document(document_id, {}, title, sections)
+    return _metadata_document(document_id, meta, title, sections)
 
 
 # --------------------------------------------------------------------------- DOCX
@@ -370,6 +372,7 @@ def read_docx(data: bytes, document_id: str) -> Document:
     h1 = next((b[1] for b in blocks if isinstance(b, tuple) and b[0] == 1), None)
     title = core_title or h1 or title_from_id(document_id)
     meta = {"tags": word.core_properties.keywords} if word.core_properties.keywords else {}
+    meta |= docx_provenance(word)
     sections = sections_from_headings(title, blocks)
     if not any(s.text for s in sections):
         raise UnreadableDocument("DOCX sans texte")
