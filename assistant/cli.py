@@ -85,6 +85,15 @@ def _parser() -> argparse.ArgumentParser:
     new_key.add_argument("--name", help="nom de la clé dans le fichier (défaut : la portée et la date)")
     new_key.set_defaults(handler=run_keys_new)
 
+    sources = commands.add_parser("sources", help="sources web (sources.toml) : synchroniser le corpus avec les sites")
+    sources_commands = sources.add_subparsers(required=True, metavar="action")
+    sync = sources_commands.add_parser("sync", help="récupérer les pages nouvelles ou modifiées, retirer les disparues, "
+                                                    "puis mettre l'index à jour")
+    sync.add_argument("name", nargs="?", help="seulement cette source (défaut : toutes)")
+    sync.add_argument("--no-index", action="store_true", help="ne pas mettre l'index à jour après la synchronisation")
+    sync.add_argument("--json", action="store_true", help="rapport au format JSON")
+    sync.set_defaults(handler=run_sources_sync)
+
     bot = commands.add_parser("bot", help="lancer le bot Telegram (jeton : ECLAIREUR_TELEGRAM_TOKEN)")
     bot.set_defaults(handler=run_bot)
 
@@ -173,6 +182,28 @@ def format_build_report(report) -> str:
         lines.append(f"{len(report.skipped)} fichier(s) ignoré(s) :")
         lines += [f"  - {path} : {reason}" for path, reason in sorted(report.skipped.items())]
     return "\n".join(lines)
+
+
+def run_sources_sync(args, settings: Settings) -> int:
+    """Sync the web sources into the corpus, then update the index when the corpus changed; 1 if a source failed."""
+    from index.builder import build_index
+    from index.web.sync import sync_sources
+
+    reports = sync_sources(settings.sources_path, settings.sync_options(), args.name)
+    build = None
+    if any(report.corpus_changed for report in reports) and not args.no_index:
+        ensure_default_model(settings)
+        build = build_index(settings.corpus(), settings.index_dir, settings.index_config(), progress=sys.stderr.isatty())
+    if args.json:
+        print(json.dumps({"sources": [r.as_dict() for r in reports], "index": build.as_dict() if build else None},
+                         ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(report.summary() for report in reports))
+        if build is not None:
+            print(format_build_report(build))
+        elif not args.no_index:
+            print("Corpus inchangé : index non reconstruit.")
+    return 1 if any(report.error for report in reports) else 0
 
 
 def run_search(args, settings: Settings) -> int:

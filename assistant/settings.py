@@ -14,6 +14,8 @@ from index.chunking import ChunkingConfig
 from index.encoders import DEFAULT_ENGINE, Engine
 from index.sources import CorpusFolder
 from index.vectors import IndexChoice, VectorIndexConfig
+from index.web.fetch import Limits
+from index.web.sync import SyncOptions, user_agent
 
 from .answers import AnswerConfig
 from .encoding import BatchingConfig
@@ -36,6 +38,16 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(PROJECT_ROOT / "var" / "cache", description="Index construits pour l'évaluation")
     corpus_allow_hidden: list[str] = Field(default_factory=list, description="Motifs glob de fichiers ou dossiers "
                                            "cachés (« .well-known ») à indexer quand même ; les autres sont refusés")
+    sources_file: Path | None = Field(None, description="Fichier des sources web (vide : sources.toml à la racine du corpus)")
+    sources_state_dir: Path = Field(PROJECT_ROOT / "var" / "sources", description="État des synchronisations web (ETag, "
+                                    "pages disparues) et leur verrou : partagé entre répliques, une seule synchronise")
+    sources_contact: str | None = Field(None, description="Contact ajouté au User-Agent des synchronisations "
+                                        "(« mailto:… » ou adresse d'une page), pour les webmestres des sites")
+    sources_sync_hours: float | None = Field(None, gt=0, description="Synchroniser les sources web toutes les N heures "
+                                             "dans le service, puis mettre l'index à jour (vide : jamais)")
+    sources_max_page_bytes: int = Field(10_000_000, ge=1024, description="Taille maximale d'une page ou d'un fichier récupéré")
+    sources_max_total_bytes: int = Field(500_000_000, ge=1024, description="Octets reçus au plus par source et par synchronisation")
+    sources_timeout_seconds: float = Field(20.0, gt=0, le=300, description="Durée maximale d'une requête (page lente : ignorée)")
 
     max_chunk_tokens: int = Field(256, ge=32, le=512)
     chunk_overlap_tokens: int = Field(32, ge=0, le=128)
@@ -145,6 +157,16 @@ class Settings(BaseSettings):
     def corpus(self, root: Path | None = None) -> CorpusFolder:
         """The corpus folder (``root`` or ``corpus_dir``), with the hidden paths this service allows."""
         return CorpusFolder(root or self.corpus_dir, self.corpus_allow_hidden)
+
+    @property
+    def sources_path(self) -> Path:
+        return self.sources_file or self.corpus_dir / "sources.toml"
+
+    def sync_options(self) -> SyncOptions:
+        """How web sources are fetched into this corpus (``eclaireur sources sync``, ``POST /admin/sources/sync``)."""
+        return SyncOptions(corpus_dir=self.corpus_dir, state_dir=self.sources_state_dir,
+                           user_agent=user_agent(self.sources_contact),
+                           limits=Limits(self.sources_max_page_bytes, self.sources_max_total_bytes, self.sources_timeout_seconds))
 
     def index_config(self) -> IndexConfig:
         return IndexConfig(model_path=self.model_path, chunking=self.chunking,

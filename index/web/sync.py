@@ -46,13 +46,13 @@ class SyncOptions:
     limits: Limits = Limits()
 
 
-def user_agent(contact: str) -> str:
+def user_agent(contact: str | None) -> str:
     """``Eclaireur/<version> (+contact)``: who is crawling and how to reach them."""
     try:
         release = version("eclaireur")
     except PackageNotFoundError:
         release = "dev"
-    return f"Eclaireur/{release} (+{contact})"
+    return f"Eclaireur/{release} (+{contact})" if contact else f"Eclaireur/{release}"
 
 
 @contextmanager
@@ -288,3 +288,20 @@ def _decode(body: bytes, charset: str | None) -> str:
             except (LookupError, UnicodeDecodeError):
                 continue
     return body.decode("cp1252", errors="replace")
+
+
+def sync_sources(sources_file: Path, options: SyncOptions, name: str | None = None,
+                 on_page: Callable[[str, int], None] | None = None) -> list[SyncReport]:
+    """Sync every source declared in ``sources_file`` (or only ``name``), one at a time, under the sync lock."""
+    from .config import load_sources
+
+    sources = load_sources(sources_file)
+    if name is not None:
+        sources = [source for source in sources if source.name == name]
+        if not sources:
+            raise ValueError(f"Source « {name} » absente de {sources_file}.")
+    elif not sources:
+        raise ValueError(f"Aucune source web déclarée dans {sources_file} (voir la section « Sources web » du README).")
+    with sync_lock(options.state_dir):
+        return [sync_source(source, options, (lambda done, source=source: on_page(source.name, done)) if on_page else None)
+                for source in sources]
