@@ -23,6 +23,7 @@ from .reindex import ReindexJob
 from .rerank import RerankClient
 from .retrieval import Retriever, SearchFilters, SearchOutcome
 from .settings import Settings
+from .sources_sync import SourcesSyncJob
 
 ASK_DOCUMENTS = 8
 GENERATION_PASSAGES = 5
@@ -70,6 +71,7 @@ class Eclaireur:
                                settings.record_question_text, busy_timeout=settings.records_busy_timeout_seconds,
                                max_turns=settings.conversation_max_turns)
         self.reindex = ReindexJob(self.build)
+        self.sources_sync = SourcesSyncJob(self.sync_sources, self.build)
         llm_config = settings.llm_config()
         self.llm = LLMClient(llm_config) if llm_config else None
         rerank_config = settings.rerank_config()
@@ -82,6 +84,12 @@ class Eclaireur:
         self.reload()
         return report
 
+    def sync_sources(self, name: str | None = None, on_page=None) -> list:
+        """Fetch the web sources (``sources.toml``) into the corpus; the index update is the caller's next step."""
+        from index.web.sync import sync_sources
+
+        return sync_sources(self.settings.sources_path, self.settings.sync_options(), name, on_page)
+
     def ensure_index(self, progress: bool = False) -> BuildReport | None:
         """Build the index when it is missing or stale, then load it; None when it was already current."""
         if is_up_to_date(self.settings.corpus(), self.settings.index_dir, self.settings.index_config()):
@@ -93,6 +101,8 @@ class Eclaireur:
     def open_for_serving(self, progress: bool = False) -> BuildReport | None:
         """Serve at once from the last complete index and bring it up to date in the background; build before
         serving only when no usable index exists (none yet, another model, damaged beyond fallback)."""
+        if self.settings.sources_sync_hours:
+            self.sources_sync.schedule(self.settings.sources_sync_hours)
         if is_up_to_date(self.settings.corpus(), self.settings.index_dir, self.settings.index_config()):
             self.reload()
             return None

@@ -20,7 +20,7 @@ from .errors import PROTECTED, error_responses, http_error_handler, validation_e
 from .keys import KeyRing
 from .links import DocumentLinks, LinkSigner
 from .metrics import Metrics, MetricsMiddleware, exposition
-from .routers import admin, ask, documents, feedback, health, search, widget
+from .routers import admin, ask, documents, feedback, health, search, sources, widget
 from .security import BodySizeLimit, NoSniff, require
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,8 @@ def create_app(settings: Settings | None = None, service: Eclaireur | None = Non
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
     app.add_exception_handler(RecordsUnavailable, _records_unavailable)
-    for router in (search.router, ask.router, feedback.router, documents.router, admin.router, health.router, widget.router):
+    for router in (search.router, ask.router, feedback.router, documents.router, admin.router, sources.router, health.router,
+                   widget.router):
         app.include_router(router)
 
     @app.get("/metrics", include_in_schema=True, tags=["supervision"], summary="Métriques Prometheus",
