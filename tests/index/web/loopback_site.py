@@ -9,6 +9,7 @@ import gzip
 import hashlib
 import html
 import io
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -43,11 +44,20 @@ class Request:
     at: float  # time.monotonic()
 
 
+VUEPRESS_CONTAINER = re.compile(r"^[ \t]*:::+[ \t]*(?:[\w-]+)?[ \t]*(.*)$", re.M)
+VUEPRESS_BUTTON = re.compile(r"<Button\s+link=\"([^\"]*)\"\s+text=\"([^\"]*)\"\s*/?>")
+
+
 def render_page(markdown: str, links: list[str] = ()) -> bytes:
-    """A published page: site chrome around the guide's rendered Markdown (title from its front matter)."""
+    """A published page: site chrome around the guide's rendered Markdown (title from its front matter), its
+    VuePress containers and buttons rendered as the site generator does (a paragraph, a link)."""
     meta, body = parse_front_matter(markdown)
     title = html.escape(str(meta.get("title", "Guide")))
+    body = VUEPRESS_CONTAINER.sub(lambda m: f"\n{m.group(1)}\n" if m.group(1) else "\n", body)
+    body = VUEPRESS_BUTTON.sub(r"[\2](\1)", body)
     article = MarkdownIt("commonmark").enable("table").render(body)
+    if "title" in meta and "<h1>" not in article:
+        article = f"<h1>{title}</h1>{article}"  # a site shows the page's title as its heading
     more = "".join(f'<li><a href="{html.escape(link)}">{html.escape(link)}</a></li>' for link in links)
     return (f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>{title} | Site de test</title></head>'
             f'<body><header><a href="/">Accueil</a> Portail de l\'innovation publique</header>'
