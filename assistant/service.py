@@ -203,6 +203,10 @@ class Eclaireur:
     def document(self, document_id: str) -> StoredDocument | None:
         return self.retriever.snapshot.chunks.document(document_id)
 
+    def documents(self, offset: int, limit: int) -> tuple[list[tuple[str, str, str]], int]:
+        """A page of the index's documents: (id, title, type) sorted by id, and the total count."""
+        return self.retriever.snapshot.chunks.catalogue(offset, limit)
+
     def health(self) -> Health:
         retriever = self._retriever
         if retriever is None:

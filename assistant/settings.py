@@ -122,6 +122,9 @@ class Settings(BaseSettings):
 
     cors_origins: list[str] = Field(default_factory=list, description="Origines autorisées (widget intranet)")
 
+    api_url: str = Field("http://127.0.0.1:8000", description="Adresse de l'API qu'interroge « eclaireur mcp » (stdio)")
+    mcp_api_key: SecretStr | None = Field(None, description="Clé d'API (portée search) qu'envoie « eclaireur mcp »")
+
     host: str = "127.0.0.1"
     port: int = 8000
     request_read_timeout_seconds: float = Field(10.0, gt=0, le=300, description="Délai pour recevoir une requête "

@@ -194,6 +194,13 @@ class ChunkStore:
             return None
         return StoredDocument(row[0], row[1], row[2], tuple(json.loads(row[3])), row[4], row[5], json.loads(row[6]), row[7], row[8])
 
+    def catalogue(self, offset: int, limit: int) -> tuple[list[tuple[str, str, str]], int]:
+        """(document id, title, type) of up to ``limit`` documents from ``offset``, by id; and how many there are."""
+        db = self._connection()
+        rows = db.execute("SELECT document_id, title, type FROM documents ORDER BY document_id LIMIT ? OFFSET ?",
+                          (limit, offset)).fetchall()
+        return [tuple(row) for row in rows], db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+
     def vector_ids_matching(self, types: list[str] | None = None, tags: list[str] | None = None,
                             folder: str | None = None) -> list[int]:
         """Vector ids of chunks whose document has one of ``types``, one of ``tags`` and lies under ``folder``."""

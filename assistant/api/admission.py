@@ -17,17 +17,21 @@ import threading
 import time
 from collections import OrderedDict
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 
 from ..settings import Settings
-from .keys import KeyRing
+from .keys import ApiKey, KeyRing
 from .security import client_host, presented_key
 
 FREE_PATHS = frozenset({"/health", "/widget.js", "/", "/demo"})
 MODEL_PATHS = frozenset({"/ask", "/search"})
 SATURATED_RETRY_SECONDS = 2
+RATE_LIMITED = "Trop de requêtes : réessayez dans {seconds} s."
+CALLER_BUSY = "Trop de requêtes simultanées pour cette clé : attendez les réponses en cours, puis réessayez dans {seconds} s."
+SATURATED = "Service saturé : trop de questions en cours, réessayez dans {seconds} s."
 
 
 class RateLimiter:
@@ -122,34 +126,60 @@ class Admission:
             key = self.keyring.identify(presented)
             if key is None:
                 self.limiter.retry_after(("auth", address), settings.auth_failures_per_minute)
-        scope.setdefault("state", {})["api_key"] = key
         cost = settings.ask_cost if scope["path"] == "/ask" else 1
-        if key is None:
-            caller = ("ip", address)
-            wait = self.limiter.retry_after(caller, settings.ip_rate_limit_per_minute, cost)
-        else:
-            caller = ("key", key.name)
-            wait = 0.0
-            if key.scope == "widget":
-                wait = self.limiter.retry_after(("key", key.name, address), settings.widget_client_rate_limit_per_minute, cost)
-            wait = wait or self.limiter.retry_after(caller, settings.rate_limit_per_minute, cost)
+        caller, wait = self.spend(key, address, cost)
+        scope.setdefault("state", {}).update(api_key=key, admitted=Admitted(self, key, address, caller))
         if wait:
-            return await refuse(scope, receive, send, 429, wait, "Trop de requêtes : réessayez dans {seconds} s.")
+            return await refuse(scope, receive, send, 429, wait, RATE_LIMITED)
         if scope["path"] not in MODEL_PATHS:
             return await self.app(scope, receive, send)
         try:
             async with self.gate.slot(caller):
                 return await self.app(scope, receive, send)
         except CallerBusy:
-            return await refuse(scope, receive, send, 429, 1, "Trop de requêtes simultanées pour cette clé : "
-                                                              "attendez les réponses en cours, puis réessayez dans {seconds} s.")
+            return await refuse(scope, receive, send, 429, 1, CALLER_BUSY)
         except Saturated:
-            return await refuse(scope, receive, send, 503, SATURATED_RETRY_SECONDS,
-                                "Service saturé : trop de questions en cours, réessayez dans {seconds} s.")
+            return await refuse(scope, receive, send, 503, SATURATED_RETRY_SECONDS, SATURATED)
+
+    def spend(self, key: ApiKey | None, address: str, cost: float) -> tuple[tuple, float]:
+        """Spend ``cost`` tokens from the budgets of ``key`` (or ``address`` without one): (caller, seconds to wait)."""
+        settings = self.settings
+        if key is None:
+            caller = ("ip", address)
+            return caller, self.limiter.retry_after(caller, settings.ip_rate_limit_per_minute, cost)
+        caller = ("key", key.name)
+        wait = 0.0
+        if key.scope == "widget":
+            wait = self.limiter.retry_after(("key", key.name, address), settings.widget_client_rate_limit_per_minute, cost)
+        return caller, wait or self.limiter.retry_after(caller, settings.rate_limit_per_minute, cost)
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """The caller the middleware admitted (``request.state.admitted``), for a handler whose work costs more than the
+    request that carried it: an MCP question arrives on ``/mcp``, not ``/ask``."""
+
+    admission: Admission
+    key: ApiKey | None
+    address: str
+    caller: tuple
+
+    def spend(self, cost: float) -> float:
+        """Spend ``cost`` more tokens from the same budgets; 0, or the seconds until they will be there."""
+        return self.admission.spend(self.key, self.address, cost)[1]
+
+    def model_work(self):
+        """This caller's turn in the model work gate (raises ``CallerBusy`` or ``Saturated``)."""
+        return self.admission.gate.slot(self.caller)
+
+
+def retry_seconds(wait: float) -> int:
+    """The ``Retry-After`` of a refusal: whole seconds, at least one."""
+    return max(1, math.ceil(wait))
 
 
 async def refuse(scope, receive, send, status: int, wait: float, message: str) -> None:
-    seconds = max(1, math.ceil(wait))
+    seconds = retry_seconds(wait)
     response = JSONResponse({"detail": message.format(seconds=seconds), "errors": []}, status_code=status,
                             headers={"Retry-After": str(seconds)})
     await response(scope, receive, send)

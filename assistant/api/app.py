@@ -11,6 +11,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException
 
+from ..mcp import http as mcp_http
+from ..mcp.errors import JsonRpcErrors
 from ..records import RecordsUnavailable
 from ..service import Eclaireur
 from ..settings import Settings
@@ -49,7 +51,8 @@ def create_app(settings: Settings | None = None, service: Eclaireur | None = Non
             else:
                 created.reload()
             app.state.service = created
-        yield
+        async with app.state.mcp.running():
+            yield
 
     app = FastAPI(title="Éclaireur", version="0.1.0", description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None)
     add_local_docs(app)
@@ -62,9 +65,11 @@ def create_app(settings: Settings | None = None, service: Eclaireur | None = Non
     app.add_middleware(MetricsMiddleware)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
-                           allow_headers=["Content-Type", "Authorization", "X-API-Key", "X-Eclaireur-Channel"],
+                           allow_headers=["Content-Type", "Authorization", "X-API-Key", "X-Eclaireur-Channel",
+                                          "Mcp-Protocol-Version", "Mcp-Method", "Mcp-Name"],
                            expose_headers=["Retry-After"])
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(JsonRpcErrors)
     app.add_middleware(NoSniff)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
@@ -72,6 +77,7 @@ def create_app(settings: Settings | None = None, service: Eclaireur | None = Non
     for router in (search.router, ask.router, feedback.router, documents.router, admin.router, sources.router, health.router,
                    widget.router):
         app.include_router(router)
+    app.state.mcp = mcp_http.mount(app)
 
     @app.get("/metrics", include_in_schema=True, tags=["supervision"], summary="Métriques Prometheus",
              response_class=PlainTextResponse, dependencies=[Depends(require("metrics"))],

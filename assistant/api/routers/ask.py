@@ -21,16 +21,26 @@ CHANNELS = {"api", "telegram", "widget"}
 def ask(request: AskRequest, http: Request, caller: Caller = Depends(search_caller), service: Eclaireur = Depends(get_service),
         x_eclaireur_channel: str | None = Header(None, description="api, telegram ou widget")) -> AskResponse:
     """Un `conversation_id` poursuit une conversation créée avec la même clé ; expirée, une nouvelle commence."""
-    filters = request.filters
-    search_filters = SearchFilters(tuple(filters.type), tuple(filters.tag), filters.folder) if filters else SearchFilters()
     channel = x_eclaireur_channel if x_eclaireur_channel in CHANNELS else "api"
     try:
-        result = service.ask(request.question, request.conversation_id, search_filters, channel, caller)
+        return answer(request, service, caller, channel, http.app.state)
     except ForeignRecord:
-        raise HTTPException(404, f"Conversation « {request.conversation_id} » inconnue pour cette clé : "
-                                 "omettez conversation_id pour en commencer une.") from None
-    http.app.state.metrics.answers.labels(result.answer.status).inc()
-    return to_response(result, http.app.state.links)
+        raise HTTPException(404, foreign_conversation(request.conversation_id)) from None
+
+
+def answer(request: AskRequest, service: Eclaireur, caller: Caller, channel: str, state) -> AskResponse:
+    """The answer to ``request``, recorded on ``channel`` and counted in the metrics of the app ``state``.
+
+    Raises ``ForeignRecord`` when the conversation belongs to another caller."""
+    filters = request.filters
+    search_filters = SearchFilters(tuple(filters.type), tuple(filters.tag), filters.folder) if filters else SearchFilters()
+    result = service.ask(request.question, request.conversation_id, search_filters, channel, caller)
+    state.metrics.answers.labels(result.answer.status).inc()
+    return to_response(result, state.links)
+
+
+def foreign_conversation(conversation_id: str | None) -> str:
+    return f"Conversation « {conversation_id} » inconnue pour cette clé : omettez conversation_id pour en commencer une."
 
 
 @router.delete("/conversations/{conversation_id}", status_code=204, responses=error_responses(404),
