@@ -164,6 +164,8 @@ class Fetcher:
             self.bytes_received += len(chunk)
             if size > limit:
                 raise Skipped(f"page trop volumineuse (plus de {limit} octets)")
+            if self.bytes_received > self.limits.max_total_bytes:
+                raise Skipped(f"volume total de la source atteint ({self.limits.max_total_bytes} octets)")
             if time.monotonic() > deadline:
                 raise Skipped(f"délai dépassé ({self.limits.timeout_seconds:g} s)")
             chunks.append(chunk)

@@ -199,3 +199,60 @@ def test_without_robots_txt_everything_in_scope_is_allowed(site, options):
     report = sync_source(crawl_source(site), options)
 
     assert site.base + "/prive/secret.html" in report.new
+
+
+def test_addresses_differing_by_fragment_or_tracking_parameters_are_fetched_once(site, options):
+    from loopback_site import Resource, render_page
+
+    site.resources["/"] = Resource(render_page("# Accueil\n\nLiens.", ["/guides/mois/#haut", "/guides/mois/?utm_source=lettre",
+                                                                       "/guides/mois/?fbclid=abc#bas", "/guides/mois/"]))
+    report = sync_source(crawl_source(site, exclude=["/calendrier"]), options)
+
+    assert [r.path for r in site.requests if r.path.startswith("/guides/mois/")] == ["/guides/mois/"]
+    assert report.new == [site.base + "/", site.base + "/guides/mois/"]
+
+
+def test_a_noindex_page_is_not_stored_but_its_links_are_followed(site, options):
+    from loopback_site import Resource
+
+    site.resources["/"] = Resource(b'<html><head><meta name="robots" content="noindex"></head><body><main><p>Plan du site'
+                                   b'</p><a href="/guides/mois/">Le Mois</a></main></body></html>')
+    report = sync_source(crawl_source(site, exclude=["/calendrier"]), options)
+
+    assert report.skipped[site.base + "/"] == "page marquée noindex"
+    assert report.new == [site.base + "/guides/mois/"]
+
+
+def test_the_total_volume_of_a_source_is_bounded(site, options):
+    from dataclasses import replace
+
+    from index.web.fetch import Limits
+
+    bounded = replace(options, limits=Limits(max_page_bytes=200_000, max_total_bytes=3_000, timeout_seconds=1.0))
+    report = sync_source(crawl_source(site), bounded)
+
+    assert 1 <= len(report.new) <= 3  # each page weighs more than 800 bytes
+    assert any(reason.startswith("volume total de la source atteint") for reason in report.skipped.values())
+
+
+def test_a_broken_sitemap_fails_the_source_and_leaves_its_files_as_they_were(site, options):
+    from loopback_site import Resource
+
+    source = crawl_source(site, start_url=None, sitemap=site.base + "/sitemap.xml")
+    sync_source(source, options)
+    before = {p: (options.corpus_dir / "web/127.0.0.1" / p).read_bytes() for p in stored(options)}
+    site.resources["/sitemap.xml"] = Resource(b"<html><body>Maintenance</body></html>", "text/html")
+
+    report = sync_source(source, options)
+
+    assert report.error.endswith("illisible (sitemap inattendu : élément racine « html » (urlset ou sitemapindex attendu))")
+    assert {p: (options.corpus_dir / "web/127.0.0.1" / p).read_bytes() for p in stored(options)} == before
+
+
+def test_one_sync_at_a_time(site, options, tmp_path):
+    from index.web.sync import sync_lock, sync_sources
+
+    (tmp_path / "sources.toml").write_text(f'[[source]]\nname = "portail"\nstart_url = "{site.base}/"\nintranet = true\n')
+    with sync_lock(options.state_dir), pytest.raises(RuntimeError, match="déjà en cours"):
+        sync_sources(tmp_path / "sources.toml", options)
+    assert site.requests == []
