@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -23,7 +22,7 @@ sys.path[:0] = [str(ROOT)]
 sys.path += [str(ROOT / "tests" / "index" / "web")]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from loopback_site import LoopbackSite, Resource, ServedSite, render_page  # noqa: E402
+from loopback_site import ServedSite, corpus_site, word_overlap  # noqa: E402
 
 from index.documents import UnreadableDocument  # noqa: E402
 from index.readers import read_document  # noqa: E402
@@ -32,27 +31,6 @@ from index.web.fetch import Limits  # noqa: E402
 from index.web.sync import SyncOptions, sync_source, user_agent  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
-WORD = re.compile(r"\w+")
-
-
-def corpus_site(corpus: Path, limit: int | None) -> tuple[LoopbackSite, dict[str, str]]:
-    """The site (path -> page) and, for each page path, the Markdown file's id it was rendered from."""
-    site, origin = LoopbackSite(), {}
-    files = sorted(corpus.rglob("*.md"))[:limit]
-    for file in files:
-        relative = file.relative_to(corpus).as_posix()
-        path = "/" + relative.removesuffix(".md") + "/"
-        site.resources[path] = Resource(render_page(file.read_text(encoding="utf-8")))
-        origin[path] = relative
-    locations = "".join(f"<url><loc>{{base}}{path}</loc></url>" for path in origin)
-    site.resources["/sitemap.xml"] = Resource(
-        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locations}</urlset>'.encode(), "application/xml")
-    site.resources["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", "text/plain")
-    return site, origin
-
-
-def words(text: str) -> set[str]:
-    return set(WORD.findall(text.casefold()))
 
 
 def main() -> None:
@@ -94,8 +72,7 @@ def main() -> None:
             continue
         page = read_document((folder / stored).read_bytes(), stored)
         titles += page.title == markdown.title
-        expected, found = words(markdown.text), words(page.text)
-        overlaps.append(len(expected & found) / max(1, len(expected | found)))
+        overlaps.append(word_overlap(markdown.text, page.text))
     overlaps.sort()
     print(f"| titres identiques (page lue / fichier lu) | {titles}/{len(overlaps)} ({unreadable} fichier(s) sans texte) | |")
     print(f"| mots communs (Jaccard), moyenne / 5e centile / minimum | {sum(overlaps) / len(overlaps):.3f} / "

@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from markdown_it import MarkdownIt
@@ -44,6 +45,7 @@ class Request:
     at: float  # time.monotonic()
 
 
+WORD = re.compile(r"\w+")
 VUEPRESS_CONTAINER = re.compile(r"^[ \t]*:::+[ \t]*(?:[\w-]+)?[ \t]*(.*)$", re.M)
 VUEPRESS_BUTTON = re.compile(r"<Button\s+link=\"([^\"]*)\"\s+text=\"([^\"]*)\"\s*/?>")
 
@@ -114,6 +116,30 @@ def guides_site(guides: dict[str, str], pdf: bytes, docx: bytes) -> LoopbackSite
         b"<sitemap><loc>{base}/sitemap-guides.xml</loc></sitemap><sitemap><loc>{base}/sitemap-faq.xml.gz</loc></sitemap>"
         b"</sitemapindex>"), "application/xml")
     return site
+
+
+def corpus_site(corpus: Path, limit: int | None = None, step: int = 1) -> tuple[LoopbackSite, dict[str, str]]:
+    """A folder of Markdown files published as a site (every ``step``-th file, ``limit`` at most) with a sitemap;
+    and, for each page path, the id of the file it was rendered from."""
+    site, origin = LoopbackSite(), {}
+    files = sorted(corpus.rglob("*.md"))[::step][:limit]
+    for file in files:
+        relative = file.relative_to(corpus).as_posix()
+        path = "/" + relative.removesuffix(".md") + "/"
+        site.resources[path] = Resource(render_page(file.read_text(encoding="utf-8")))
+        origin[path] = relative
+    locations = "".join(f"<url><loc>{{base}}{path}</loc></url>" for path in origin)
+    site.resources["/sitemap.xml"] = Resource(
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locations}</urlset>'.encode(), "application/xml")
+    site.resources["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", "text/plain")
+    return site, origin
+
+
+
+def word_overlap(expected: str, found: str) -> float:
+    """Words shared by two texts over words in either (Jaccard, case folded): 1.0 when they say the same."""
+    a, b = set(WORD.findall(expected.casefold())), set(WORD.findall(found.casefold()))
+    return len(a & b) / max(1, len(a | b))
 
 
 def _urlset(urls: str) -> str:
