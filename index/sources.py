@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 # Kernel pseudo-filesystems: their "files" are live process and device state, never documents.
 FORBIDDEN_ROOTS = (Path("/proc"), Path("/sys"), Path("/dev"))
 GENERATED_FOLDERS = ("_site",)  # a static site generator's output: copies of the sources
+CONFIGURATION_FILES = ("sources.toml",)  # at the corpus root: the web sources to sync (index/web), not a document
 NO_FOLLOW = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -78,6 +79,8 @@ class CorpusFolder:
                       entry.is_file(follow_symlinks=False)) for entry in listing]
         for name, is_link, is_dir, is_file in names:
             relative = prefix + name
+            if relative in CONFIGURATION_FILES and is_file:
+                continue
             if is_link:
                 yield _refused(relative, _link_reason(dir_fd, name))
             elif name.startswith(".") and not self._hidden_allowed(relative):

@@ -92,3 +92,13 @@ def test_header_values_come_from_the_environment_only(monkeypatch):
         source.headers()
     monkeypatch.setenv("ECLAIREUR_TOKEN_X", "Bearer secret")
     assert source.headers() == {"Authorization": "Bearer secret"}
+
+
+def test_the_sources_file_at_the_corpus_root_is_configuration_not_a_document(tmp_path):
+    from index.sources import CorpusFolder
+
+    write(tmp_path, CONTRACT)
+    (tmp_path / "guides").mkdir()
+    (tmp_path / "guides" / "sources.toml").write_text("x = 1\n", encoding="utf-8")
+
+    assert [entry.id for entry in CorpusFolder(tmp_path).scan()] == ["guides/sources.toml"]
