@@ -162,7 +162,8 @@ class _Sync:
                     raise _SourceFailed(f"sitemap {url} illisible ({reason})") from None
                 self.report.skipped[url] = str(reason)
                 continue
-            pending.extend(child for child in map(normalize, sitemap.children) if child and self.scope.allows(child))
+            pending.extend(child for child in map(normalize, sitemap.children)  # on a declared host, whatever its path
+                           if child and urlsplit(child).hostname in self.scope.hosts)
             pages.extend(link for link in map(normalize, sitemap.pages) if link and self.scope.allows(link))
         return list(dict.fromkeys(pages))
 

@@ -138,6 +138,13 @@ def test_a_sitemap_index_with_a_gzipped_part_lists_the_pages(site, options):
     assert not [r for r in site.requests if r.path.startswith("/calendrier")]  # no link following beyond documents
 
 
+def test_include_patterns_select_pages_not_the_sitemaps_listing_them(site, options):
+    source = crawl_source(site, start_url=None, sitemap=site.base + "/sitemap.xml", include=["/guides/faq-*"])
+    report = sync_source(source, options)
+
+    assert report.new == [site.base + "/guides/faq-juridique/"]
+
+
 def test_the_politeness_delay_is_honoured_between_requests(site, options):
     sync_source(crawl_source(site, max_pages=4, delay_seconds=0.3), options)
 
