@@ -7,7 +7,6 @@ API, whose keys, limits and records apply as over HTTP (its answers and French e
 from __future__ import annotations
 
 import logging
-from contextlib import asynccontextmanager
 
 import anyio
 import httpx2
@@ -34,47 +33,54 @@ class Relay:
         self.headers = {"X-API-Key": api_key} if api_key else {}
         self.timeout = timeout
 
-    @asynccontextmanager
-    async def upstream(self):
+    async def forward(self, request):
+        """``await request(client)`` with a client connected to the API; its MCP errors pass through unchanged."""
         try:
             with anyio.fail_after(self.timeout):
                 async with httpx2.AsyncClient(headers=self.headers, timeout=httpx2.Timeout(self.timeout)) as http:
                     async with Client(streamable_http_client(self.url, http_client=http), mode=PROTOCOL, cache=None) as client:
-                        yield client
-        except MCPError:
+                        return await request(client)
+        except BaseException as raised:
+            error = innermost(raised)
+            if isinstance(error, MCPError):
+                raise error from None
+            if isinstance(error, TimeoutError | httpx2.HTTPError | OSError):
+                logger.warning("API Éclaireur injoignable (%s) : %r", self.url, error)
+                raise http_error(503, f"API Éclaireur injoignable à {self.url} : vérifiez qu'elle tourne et la variable "
+                                      "ECLAIREUR_API_URL, puis réessayez.", 5) from None
             raise
-        except (TimeoutError, httpx2.HTTPError, OSError) as error:
-            logger.warning("API Éclaireur injoignable (%s) : %r", self.url, error)
-            raise http_error(503, f"API Éclaireur injoignable à {self.url} : vérifiez qu'elle tourne et la variable "
-                                  "ECLAIREUR_API_URL, puis réessayez.", 5) from None
 
     async def list_tools(self, ctx, params):
-        async with self.upstream() as client:
-            return await client.list_tools(cursor=params.cursor if params else None)
+        return await self.forward(lambda client: client.list_tools(cursor=cursor(params)))
 
     async def call_tool(self, ctx, params):
-        async with self.upstream() as client:
-            return await client.call_tool(params.name, params.arguments)
+        return await self.forward(lambda client: client.call_tool(params.name, params.arguments))
 
     async def list_resources(self, ctx, params):
-        async with self.upstream() as client:
-            return await client.list_resources(cursor=params.cursor if params else None)
+        return await self.forward(lambda client: client.list_resources(cursor=cursor(params)))
 
     async def list_resource_templates(self, ctx, params):
-        async with self.upstream() as client:
-            return await client.list_resource_templates(cursor=params.cursor if params else None)
+        return await self.forward(lambda client: client.list_resource_templates(cursor=cursor(params)))
 
     async def read_resource(self, ctx, params):
-        async with self.upstream() as client:
-            return await client.read_resource(str(params.uri))
+        return await self.forward(lambda client: client.read_resource(str(params.uri)))
 
     async def list_prompts(self, ctx, params):
-        async with self.upstream() as client:
-            return await client.list_prompts(cursor=params.cursor if params else None)
+        return await self.forward(lambda client: client.list_prompts(cursor=cursor(params)))
 
     async def get_prompt(self, ctx, params):
-        async with self.upstream() as client:
-            return await client.get_prompt(params.name, params.arguments)
+        return await self.forward(lambda client: client.get_prompt(params.name, params.arguments))
+
+
+def cursor(params) -> str | None:
+    return params.cursor if params else None
+
+
+def innermost(error: BaseException) -> BaseException:
+    """The one error inside the task groups of the client's transport."""
+    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    return error
 
 
 def relay_server(relay: Relay) -> Server:
