@@ -155,6 +155,9 @@ def test_the_token_table_is_read_row_by_row_from_disk_as_the_model_holds_it(tmp_
     ids = np.array([[3, 49, 3], [0, 1, 2]])
 
     assert np.array_equal(TokenTable(tmp_path / "table.npy").vectors(ids), table[ids])
+    full_cache = TokenTable(tmp_path / "table.npy", cached_rows=2)
+    assert np.array_equal(full_cache.vectors(ids), table[ids])
+    assert np.array_equal(full_cache.vectors(ids[::-1]), table[ids[::-1]])
     with pytest.raises(IndexError, match="hors de la table"):
         TokenTable(tmp_path / "table.npy").vectors(np.array([[50]]))
 
