@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import httpx
 
@@ -108,7 +108,7 @@ class Fetcher:
     def _once(self, url: str, validators: Validators | None, document: bool) -> Page | str:
         parts = urlsplit(url)
         try:
-            check_host(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), self.intranet)
+            address = check_host(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), self.intranet)
         except AddressRefused as reason:
             raise Skipped(str(reason)) from None
         if self.bytes_received >= self.limits.max_total_bytes:
@@ -117,8 +117,13 @@ class Fetcher:
         self.requests.append(url)
         deadline = time.monotonic() + self.limits.timeout_seconds
         headers = validators.headers() if validators else {}
+        target, extensions = url, {}
+        if address is not None:  # connect to the address checked, keep the name for Host and TLS
+            target = _pinned(parts, address)
+            headers["Host"] = parts.netloc
+            extensions = {"sni_hostname": parts.hostname}
         try:
-            with self._client.stream("GET", url, headers=headers) as response:
+            with self._client.stream("GET", target, headers=headers, extensions=extensions) as response:
                 if response.status_code in REDIRECTS and response.headers.get("location"):
                     return self._redirect_target(url, response.headers.get("location", ""))
                 if response.status_code in (304, 404, 410):
@@ -170,6 +175,11 @@ class Fetcher:
                 raise Skipped(f"délai dépassé ({self.limits.timeout_seconds:g} s)")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _pinned(parts: SplitResult, address: str) -> str:
+    host = f"[{address}]" if ":" in address else address
+    return urlunsplit(parts._replace(netloc=f"{host}:{parts.port}" if parts.port else host))
 
 
 def _media_type(headers: httpx.Headers) -> str:

@@ -263,3 +263,27 @@ def test_one_sync_at_a_time(site, options, tmp_path):
     with sync_lock(options.state_dir), pytest.raises(RuntimeError, match="déjà en cours"):
         sync_sources(tmp_path / "sources.toml", options)
     assert site.requests == []
+
+
+def test_the_checked_address_is_the_one_connected_to(site, options, monkeypatch):
+    """A name that resolves to a public address when checked, then to loopback (DNS rebinding), never reaches loopback."""
+    import socket
+    from dataclasses import replace
+
+    from index.web.fetch import Limits
+
+    real = socket.getaddrinfo
+    answers = iter([[(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("192.0.2.10", site.port))]])
+
+    def rebinding(host, port, *args, **kwargs):
+        if host == "portail.example":
+            return next(answers, [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", site.port))])
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    monkeypatch.setattr("index.web.addresses.ipaddress.IPv4Address.is_global",
+                        property(lambda address: str(address) == "192.0.2.10"))
+    quick = replace(options, limits=Limits(timeout_seconds=0.3))
+    report = sync_source(crawl_source(site, start_url=f"http://portail.example:{site.port}/", intranet=False), quick)
+
+    assert report.error is not None and site.requests == []
