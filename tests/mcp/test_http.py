@@ -198,3 +198,14 @@ def test_hostile_requests_get_clean_errors_never_a_500_or_a_hung_session(mcp_api
         for method in ("GET", "PUT", "DELETE"):  # nothing is pushed on a stream, no session lingers
             refused = client.request(method, "/mcp")
             assert refused.status_code == 405 and "utilisez POST" in refused.json()["error"]["message"]
+
+
+def test_cors_follows_the_api_rules(default_service):
+    settings = default_service.settings.model_copy(update={"api_keys": [SEARCH_KEY], "cors_origins": ["https://intranet.example"]})
+    preflight = {"Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "content-type,x-api-key,mcp-protocol-version"}
+    with LiveServer(create_app(settings, service=default_service)) as server:
+        allowed = httpx.options(f"{server.url}/mcp", headers=preflight | {"Origin": "https://intranet.example"})
+        other = httpx.options(f"{server.url}/mcp", headers=preflight | {"Origin": "https://ailleurs.example"})
+    assert allowed.status_code == 200 and allowed.headers["access-control-allow-origin"] == "https://intranet.example"
+    assert "access-control-allow-origin" not in other.headers
