@@ -86,7 +86,8 @@ def main() -> None:
     print(f"\nSurcoût MCP, médiane de {pairs} différences appariées : {np.median(differences):+.1f} ms "
           f"(p50 contre p50 : {np.percentile(timings['/mcp rechercher'], 50) - np.percentile(timings['/search'], 50):+.1f} ms ; "
           "cible : ≤ 5 ms)")
-    command = f".venv/bin/python benchmarks/mcp_overhead.py --corpus {args.corpus} --rounds {args.rounds}"
+    corpus = args.corpus.resolve().relative_to(ROOT) if args.corpus.resolve().is_relative_to(ROOT) else args.corpus
+    command = f".venv/bin/python benchmarks/mcp_overhead.py --corpus {corpus} --rounds {args.rounds}"
     print(f"\nCommande : {command}" + (f" --questions {args.questions}" if args.questions else ""))
 
 
