@@ -138,9 +138,28 @@ def test_bad_arguments_get_a_french_mcp_error(mcp_api, arguments, expected):
     assert expected in error.message and error.code == -32602
 
 
-def test_unknown_tools_and_documents_get_french_errors(mcp_api):
+def test_unknown_tools_documents_resources_and_prompts_get_french_errors(mcp_api):
     assert "Outil « effacer_tout » inconnu" in refusal(mcp_api.url, "effacer_tout", {}).message
     assert "Document « absent.md » introuvable" in refusal(mcp_api.url, "lire_document", {"document_id": "absent.md"}).message
+
+    def reading(uri: str):
+        async def calling():
+            async with over_http(mcp_api.url) as client:
+                await client.read_resource(uri)
+        return calling()
+
+    async def prompting():
+        async with over_http(mcp_api.url) as client:
+            await client.get_prompt("tout_oublier")
+
+    assert "Document « absent.md » introuvable" in mcp_error(reading("eclaireur://documents/absent.md")).message
+    assert "Ressource « file:///etc/passwd » inconnue" in mcp_error(reading("file:///etc/passwd")).message
+    assert "Prompt « tout_oublier » inconnu" in mcp_error(prompting()).message
+
+
+def test_without_configured_keys_local_assistants_are_served(live_server):
+    result = call(live_server.url, "rechercher", {"question": "laboratoire d'innovation", "k": 1}, key=None)
+    assert len(result.structured_content["passages"]) == 1
 
 
 def test_a_missing_or_wrong_key_is_refused_in_french(mcp_api):
@@ -180,10 +199,15 @@ def test_a_question_costs_like_ask_and_the_rate_limit_says_when_to_retry(default
     assert "Trop de requêtes : réessayez dans" in error.message and error.data["retry_after"] >= 1
 
 
-def test_calls_are_recorded_with_channel_mcp(mcp_api):
+def test_calls_are_recorded_with_channel_mcp_and_unanswered_ones_show_in_the_gaps(mcp_api):
     call(mcp_api.url, "repondre", {"question": "Comment financer un projet d'innovation publique ?"})
-    stats = httpx.get(f"{mcp_api.url}/admin/stats", headers={"X-API-Key": ADMIN_KEY}, timeout=30).json()
-    assert stats["per_day"][-1]["channels"].get("mcp", 0) >= 1
+    unanswered = call(mcp_api.url, "repondre", {"question": "Combien coûte un abonnement de piscine municipale ?"})
+    assert unanswered.structured_content["status"] == "no_answer"
+    admin = {"X-API-Key": ADMIN_KEY}
+    stats = httpx.get(f"{mcp_api.url}/admin/stats", headers=admin, timeout=30).json()
+    assert stats["per_day"][-1]["channels"].get("mcp", 0) >= 2
+    gaps = httpx.get(f"{mcp_api.url}/admin/gaps", headers=admin, timeout=30).json()["gaps"]
+    assert any("piscine" in example for gap in gaps for example in gap["examples"])
 
 
 def test_hostile_requests_get_clean_errors_never_a_500_or_a_hung_session(mcp_api):
