@@ -17,7 +17,7 @@ from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from ..api.routers import ask, documents, search
-from ..api.schemas import AskRequest, AskResponse, DocumentType, QuestionText, SearchRequest, Text
+from ..api.schemas import AskRequest, AskResponse, DocumentResponse, DocumentType, QuestionText, SearchRequest, Text
 from ..records import ForeignRecord
 from .calls import Call, current_call
 from .errors import http_error
@@ -44,14 +44,9 @@ class SearchOutput(BaseModel):
     passages: list[FoundPassage]
 
 
-class DocumentExtract(BaseModel):
-    document_id: str
-    title: str
-    type: str
-    tags: list[str]
-    url: str
-    folder: str
-    metadata: dict
+class DocumentExtract(DocumentResponse):
+    """``/documents/{id}``'s answer with a bounded part of the text."""
+
     text: str = Field(description=f"Le texte du document, {MAX_DOCUMENT_CHARS} caractères au plus à partir de offset")
     offset: int
     total_chars: int
@@ -109,7 +104,7 @@ async def read_document(call: Call, document_id: str, offset: int = 0) -> Docume
         raise http_error(404, documents.not_found(document_id))
     full = documents.to_response(document, call.state.links)
     end = min(len(full.text), offset + MAX_DOCUMENT_CHARS)
-    return DocumentExtract(**full.model_dump(exclude={"text", "chunks", "url"}), url=call.absolute(full.url),
+    return DocumentExtract(**full.model_dump(exclude={"text", "url"}), url=call.absolute(full.url),
                            text=full.text[offset:end], offset=offset, total_chars=len(full.text),
                            next_offset=end if end < len(full.text) else None)
 
