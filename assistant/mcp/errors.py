@@ -16,6 +16,16 @@ RETRY_LATER = -32002  # rate limit, busy caller, saturated or starting server: `
 CODES = {401: ACCESS_DENIED, 403: ACCESS_DENIED, 404: INVALID_PARAMS, 422: INVALID_PARAMS, 429: RETRY_LATER,
          503: RETRY_LATER}
 MCP_PATH = "/mcp"
+# The SDK transport's own refusals of a malformed message (English), by the start of their message.
+TRANSPORT_MESSAGES = {
+    "Parse error": "Le corps de la requête n'est pas du JSON valide : envoyez un message JSON-RPC 2.0.",
+    "Validation error": "Message JSON-RPC 2.0 invalide : un objet avec jsonrpc, id, method et params est attendu.",
+    "Invalid Content-Type": "Type de contenu refusé : envoyez le message en application/json.",
+    "Unsupported Media Type": "Type de contenu refusé : envoyez le message en application/json.",
+    "Not Acceptable": "En-tête Accept refusé : acceptez application/json et text/event-stream.",
+    "params._meta must be": "Requête MCP incomplète : params._meta doit porter la version du protocole et les capacités "
+                            "du client (io.modelcontextprotocol/protocolVersion, io.modelcontextprotocol/clientCapabilities).",
+}
 
 
 def http_error(status: int, message: str, retry_after: int | None = None) -> MCPError:
@@ -66,7 +76,21 @@ def converted(status: int, headers: dict, body: bytes) -> bytes:
     except ValueError:
         payload = body.decode("utf-8", "replace").strip()
     if isinstance(payload, dict) and payload.get("jsonrpc") == "2.0":
-        return body
-    message = payload.get("detail") if isinstance(payload, dict) else payload
+        return in_french(payload) if isinstance(payload.get("error"), dict) else body
+    message = str((payload.get("detail") if isinstance(payload, dict) else payload) or f"Erreur HTTP {status}.")
     retry = headers.get(b"retry-after", b"").decode()
-    return jsonrpc_body(http_error(status, str(message or f"Erreur HTTP {status}."), int(retry) if retry.isdigit() else None))
+    return jsonrpc_body(http_error(status, french(message), int(retry) if retry.isdigit() else None))
+
+
+def in_french(payload: dict) -> bytes:
+    """A JSON-RPC error of the SDK's transport with its message in French (the original stays in ``data.detail``)."""
+    error = payload["error"]
+    message = str(error.get("message", ""))
+    if french(message) != message:
+        data = error.get("data") if isinstance(error.get("data"), dict) else {}
+        payload = {**payload, "error": {**error, "message": french(message), "data": {**data, "detail": message}}}
+    return json.dumps(payload, ensure_ascii=False).encode()
+
+
+def french(message: str) -> str:
+    return next((text for start, text in TRANSPORT_MESSAGES.items() if message.startswith(start)), message)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.prompts import Prompt
 from mcp.shared.exceptions import MCPError
-from mcp_types import INVALID_PARAMS
+from mcp_types import INVALID_PARAMS, METHOD_NOT_FOUND
 from pydantic import ValidationError
 
 from ..api.errors import french_message, shown
@@ -50,7 +50,13 @@ async def french_requests(ctx, call_next):
                                        f"par {DOCUMENT_PREFIX}<document_id>.")
     elif ctx.method == "prompts/get" and params.get("name") != PROMPT:
         raise MCPError(INVALID_PARAMS, f"Prompt « {shown(params.get('name'))} » inconnu : le seul prompt est {PROMPT}.")
-    return await call_next(ctx)
+    try:
+        return await call_next(ctx)
+    except MCPError as error:
+        if error.code != METHOD_NOT_FOUND:
+            raise
+        raise MCPError(METHOD_NOT_FOUND, f"Méthode « {shown(ctx.method)} » inconnue de ce serveur MCP : il offre des outils "
+                                         "(tools/…), des ressources (resources/…) et un prompt (prompts/…).") from None
 
 
 def check_tool_call(name: object, arguments: object) -> None:

@@ -216,9 +216,12 @@ def test_hostile_requests_get_clean_errors_never_a_500_or_a_hung_session(mcp_api
         huge = client.post("/mcp", content=json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
             "name": "rechercher", "arguments": {"question": "x" * 70_000}}}))
         assert huge.status_code == 413 and "Requête trop volumineuse" in huge.json()["error"]["message"]
-        for body in ("{pas du json", "[]", json.dumps({"jsonrpc": "2.0", "id": 2, "method": "outil/inconnu"})):
+        for body, expected in (("{pas du json", "pas du JSON valide"), ("[]", "Message JSON-RPC 2.0 invalide"),
+                               (json.dumps({"jsonrpc": "2.0", "id": 2, "method": "outil/inconnu"}), "Méthode « outil/inconnu » inconnue")):
             response = client.post("/mcp", content=body)
-            assert response.status_code < 500 and "error" in response.json()
+            assert response.status_code < 500 and expected in response.json()["error"]["message"]
+        refused = client.post("/mcp", content="{}", headers={"Content-Type": "text/plain"})
+        assert refused.status_code == 400 and "application/json" in refused.json()["error"]["message"]
         for method in ("GET", "PUT", "DELETE"):  # nothing is pushed on a stream, no session lingers
             refused = client.request(method, "/mcp")
             assert refused.status_code == 405 and "utilisez POST" in refused.json()["error"]["message"]
