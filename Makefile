@@ -24,10 +24,10 @@ test: setup browser
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); code=$$?; \
 	if [ $$code -eq 5 ]; then echo "pytest : aucun test collecté."; exit 0; fi; exit $$code
 
-# A longer fuzzing of the API against its own OpenAPI document, with a new random seed at each run
+# A longer fuzzing of the API against its own OpenAPI document (and of the MCP tool calls), with a new random seed at each run
 # (`make test` runs the same tests derandomized, 30 examples per operation).
 fuzz: setup
-	FUZZ_MODE=random FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/api/test_schema_fuzz.py -q $(PYTEST_ARGS)
+	FUZZ_MODE=random FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/api/test_schema_fuzz.py tests/mcp/test_fuzz.py -q $(PYTEST_ARGS)
 
 setup: $(STAMP) $(MODEL)
 
