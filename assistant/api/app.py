@@ -34,7 +34,9 @@ DESCRIPTION = """Recherche et réponses en français sur l'innovation publique, 
 - Authentification : en-tête `X-API-Key` (portée `search`, `widget`, `admin` ou `metrics`). Sans clé configurée,
   seuls les appels locaux sont acceptés et l'administration est désactivée. Les liens `/documents/…` renvoyés
   sont signés (`exp`, `sig`) et s'ouvrent sans clé.
-- Usage équitable : `/ask` coûte 5 jetons, toute autre requête 1 (erreurs comprises) ; 429 ou 503 avec `Retry-After`."""
+- Usage équitable : `/ask` coûte 5 jetons, toute autre requête 1 (erreurs comprises) ; 429 ou 503 avec `Retry-After`.
+- Assistants IA : `POST /mcp` sert les mêmes recherches et réponses en Model Context Protocol (outils `rechercher`,
+  `repondre`, `lire_document`), avec les mêmes clés et limites ; voir « Assistants IA (MCP) » dans le README."""
 
 
 def create_app(settings: Settings | None = None, service: Eclaireur | None = None, build_if_needed: bool = False) -> FastAPI:

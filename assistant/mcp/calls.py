@@ -23,6 +23,8 @@ from .errors import http_error
 
 @dataclass(frozen=True)
 class Call:
+    """One MCP request inside the API: its HTTP request, the loaded service, who calls and their admission."""
+
     request: Request
     service: Eclaireur
     caller: Caller
