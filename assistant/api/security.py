@@ -35,10 +35,24 @@ def is_loopback(host: str | None) -> bool:
 
 
 def is_local(scope: dict) -> bool:
-    """A direct connection from this machine: the socket peer is a loopback address and no proxy relayed it."""
+    """A direct connection from this machine, to this machine: the socket peer is a loopback address, no proxy
+    relayed it, and the Host it asked for names this machine. The last check stops DNS rebinding: a web page
+    whose own name was made to resolve to 127.0.0.1 would otherwise reach a keyless service from the browser."""
     client = scope.get("client")
-    relayed = any(name.lower() in FORWARDING_HEADERS for name, _ in scope.get("headers") or ())
-    return bool(client) and is_loopback(client[0]) and not relayed
+    headers = scope.get("headers") or ()
+    relayed = any(name.lower() in FORWARDING_HEADERS for name, _ in headers)
+    host = next((value.decode("latin-1") for name, value in headers if name.lower() == b"host"), None)
+    return bool(client) and is_loopback(client[0]) and not relayed and (host is None or names_this_machine(host))
+
+
+def names_this_machine(host: str) -> bool:
+    """Whether a Host header (``name[:port]``) is a loopback address or ``localhost``."""
+    if host.startswith("["):
+        name = host[1:host.find("]")]
+    else:
+        name = host.split(":")[0] if host.count(":") == 1 else host
+    name = name.rstrip(".").lower()
+    return name == "localhost" or name.endswith(".localhost") or is_loopback(name)
 
 
 def client_host(scope: dict) -> str:

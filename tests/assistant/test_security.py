@@ -98,7 +98,7 @@ def call_as(asgi_app, peer: str, path: str, headers: dict | None = None) -> http
     """A request reaching ``asgi_app`` from the socket address ``peer`` (only loopback is reachable in tests)."""
     async def send() -> httpx.Response:
         transport = httpx.ASGITransport(app=asgi_app, client=(peer, 40_000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://eclaireur.test") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as client:
             return await client.get(path, headers=headers)
     return run_async(send())
 
@@ -123,6 +123,16 @@ def test_a_request_relayed_by_a_trusted_proxy_is_never_local(default_service):
     app = as_uvicorn_serves_it(default_service, trusted_proxies=["203.0.113.7"])
     relayed = call_as(app, "203.0.113.7", "/search?q=laboratoire", {"X-Forwarded-For": "127.0.0.1"})
     assert relayed.status_code == 403
+
+
+def test_a_keyless_service_answers_only_requests_addressed_to_this_machine(default_service):
+    """DNS rebinding: a web page at evil.example, its name re-pointed at 127.0.0.1, sends the browser's requests
+    from loopback, but with its own name in Host."""
+    app = create_app(default_service.settings, service=default_service)
+    rebound = call_as(app, "127.0.0.1", "/search?q=laboratoire", {"Host": "evil.example:8000"})
+    assert rebound.status_code == 403 and "appels locaux" in rebound.json()["detail"]
+    for host in ("localhost:8000", "127.0.0.1", "[::1]:8000"):
+        assert call_as(app, "127.0.0.1", "/search?q=laboratoire", {"Host": host}).status_code == 200
 
 
 def test_the_test_client_name_is_not_a_local_address(default_service):
