@@ -4,7 +4,9 @@
 - ``word_embeddings.npy``, the token embedding table (250 000 × 384 floats for e5, 384 MB): the encoder reads
   the rows a batch needs from the file, so this table, four fifths of the weights, never sits in memory;
 - ``model.onnx``, the rest of the transformer from the token vectors on (``torch.onnx.export``, opset 17, dynamic
-  batch and sequence axes, inputs ``inputs_embeds`` and ``attention_mask``, output: the last hidden state);
+  batch and sequence axes, inputs ``inputs_embeds`` and ``attention_mask``, output: the last hidden state), its
+  attention, GELU and residual normalisations fused into ONNX Runtime's own kernels (``optimize_model``, same
+  outputs, about 1.4 times faster on long passages);
 - ``model_int8.onnx``, the same graph with int8 weights (``quantize_dynamic``).
 Pooling and normalisation stay outside the graph, in the ONNX encoder.
 Run as ``python -m index.onnx_export MODEL_DIR`` so a serving process can make them without importing torch.
@@ -76,13 +78,15 @@ def export_onnx_in_subprocess(model_dir: Path) -> None:
 
 def _quantize(source: Path, destination: Path) -> None:
     """int8 weights, activations quantized on the fly (``quantize_dynamic``); its per-tensor INFO log is muted."""
+    from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     root = logging.getLogger()
     level = root.level
     root.setLevel(max(level, logging.WARNING))
     try:
-        quantize_dynamic(source, destination, weight_type=QuantType.QInt8)
+        quantize_dynamic(source, destination, weight_type=QuantType.QInt8,
+                         extra_options={"DefaultTensorType": TensorProto.FLOAT})  # fused kernels defeat shape inference
     finally:
         root.setLevel(level)
 
@@ -93,7 +97,9 @@ def _export_fp32(model_dir: Path, work: Path) -> None:
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
-    transformer = SentenceTransformer(str(model_dir), local_files_only=True, device="cpu")[0].auto_model.eval()
+    # The plain ("eager") attention exports as the pattern that ONNX Runtime's optimizer fuses.
+    transformer = SentenceTransformer(str(model_dir), local_files_only=True, device="cpu",
+                                      model_kwargs={"attn_implementation": "eager"})[0].auto_model.eval()
     table = transformer.get_input_embeddings().weight.detach().numpy().astype("float32")
     np.save(work / EMBEDDINGS_FILE, table)
 
@@ -116,6 +122,14 @@ def _export_fp32(model_dir: Path, work: Path) -> None:
         torch.onnx.export(LastHiddenState(), sample, str(work / FP32_FILE), dynamo=False, opset_version=OPSET,
                           input_names=["inputs_embeds", "attention_mask"], output_names=["last_hidden_state"],
                           dynamic_axes={"inputs_embeds": axes, "attention_mask": axes, "last_hidden_state": axes})
+    _fuse(work / FP32_FILE, transformer.config.num_attention_heads, transformer.config.hidden_size)
+
+
+def _fuse(path: Path, heads: int, hidden_size: int) -> None:
+    """Rewrite the graph with ONNX Runtime's fused transformer kernels (attention, bias + GELU, skip + layer norm)."""
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    optimize_model(str(path), model_type="bert", num_heads=heads, hidden_size=hidden_size).save_model_to_file(str(path))
 
 
 if __name__ == "__main__":
