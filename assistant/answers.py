@@ -33,7 +33,7 @@ class AnswerConfig:
     title_words: int = 12  # a document title up to this length opens an answer that does not state it
     meaning_match: float = 0.88  # query-passage e5 cosine at which a span missing a distinctive term still answers
     # confidence = sigmoid(w · (logit of the answer's share, its context coverage, its passage similarity) + bias)
-    calibration: tuple[float, float, float, float] = (0.645, -0.041, 2.362, -2.398)
+    calibration: tuple[float, float, float, float] = (0.526, -0.043, 2.197, -1.949)
     reader: ReaderConfig = field(default_factory=ReaderConfig)
 
 

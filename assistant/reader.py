@@ -7,9 +7,7 @@ comes from one coherent place. Each span is scored from signals that catch diffe
   search and did not pick better answers on the dev questions, see benchmarks/README.md);
 - whether it meets the question's *distinctive* terms (rare words, names, acronyms, numbers), on its own and
   with its heading path: a sentence that shares only common words, or words in another sense, scores low;
-- where retrieval ranked its document;
-- how much it says: its length and the terms it brings beyond the question's. A sentence that only restates the
-  question meets its terms as well as the passage that answers it, and says nothing new.
+- where retrieval ranked its document.
 
 The signals are weighted by a model fitted on corpus-real's dev questions to put, for each question, the spans
 that state the answer first (``benchmarks/calibrate_ask.py``).
@@ -39,16 +37,15 @@ class ReaderConfig:
     documents: int = 4  # best documents read
     passages_per_document: int = 2  # passages read per document, after the first document
     whole_document_passages: int = 16  # the first document is read whole, up to this many passages
-    max_span_words: int = 60
+    max_span_words: int = 70
     max_list_words: int = 110  # a list answer keeps its items, within reason
     max_units: int = 3  # sentences in a plain span
     distinctive_idf: float = 0.6  # share of the corpus's highest IDF above which a term is distinctive
     # One per FEATURES; a span's score is their weighted sum (benchmarks/calibrate_ask.py, corpus-real dev).
-    weights: tuple[float, ...] = (74.878, 1.942, 3.870, 2.899, -3.316, 8.181, 4.209, -1.929)
+    weights: tuple[float, ...] = (58.432, 3.454, 3.049, 1.774, -1.646, 7.154)
 
 
-FEATURES = ("passage_similarity", "coverage", "context_coverage", "distinctive", "context_distinctive", "document_rank",
-            "words", "new_terms")
+FEATURES = ("passage_similarity", "coverage", "context_coverage", "distinctive", "context_distinctive", "document_rank")
 
 
 @dataclass
@@ -184,8 +181,6 @@ class Reader:
                     "distinctive": terms.distinctive_coverage(present),
                     "context_distinctive": terms.distinctive_coverage(present | context),
                     "document_rank": 1 / (1 + rank),
-                    "words": float(np.log1p(sum(unit.words for unit in span.units))),
-                    "new_terms": float(np.log1p(len(present - terms.weights.keys()))),
                 }
                 spans.append(span)
         for span in spans:
