@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     conversation_max_turns: int = Field(20, ge=1, le=1000, description="Tours gardés par conversation (les plus anciens "
                                         "sont effacés)")
     record_question_text: bool = Field(True, description="Garder le texte des questions (false : seulement les chiffres)")
+    question_retention_days: int = Field(365, ge=1, le=3650, description="Questions, réponses et avis plus anciens "
+                                         "effacés chaque jour")
     records_busy_timeout_seconds: float = Field(2.0, gt=0, le=60, description="Attente maximale d'une base de suivi verrouillée")
     min_confidence: float = Field(0.4, ge=0.0, le=1.0, description="En dessous, réponse « no_answer » (la confiance "
                                   "estime la chance que la réponse énonce ce qui est demandé ; voir benchmarks/calibrate_ask.py)")
