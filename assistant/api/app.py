@@ -22,7 +22,7 @@ from .errors import PROTECTED, error_responses, http_error_handler, validation_e
 from .keys import KeyRing
 from .links import DocumentLinks, LinkSigner
 from .metrics import Metrics, MetricsMiddleware, exposition
-from .routers import admin, ask, documents, feedback, health, search, sources, widget
+from .routers import admin, ask, console, documents, feedback, health, search, sources, widget
 from .security import BodySizeLimit, NoSniff, require
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None, service: Eclaireur | None = Non
     app.add_exception_handler(HTTPException, http_error_handler)
     app.add_exception_handler(RecordsUnavailable, _records_unavailable)
     for router in (search.router, ask.router, feedback.router, documents.router, admin.router, sources.router, health.router,
-                   widget.router):
+                   widget.router, console.router):
         app.include_router(router)
     app.state.mcp = mcp_http.mount(app)
 

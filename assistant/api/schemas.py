@@ -252,3 +252,26 @@ class ReindexStatus(BaseModel):
     files_total: int = 0
     report: dict | None = None
     error: str | None = None
+
+
+class FolderCountOut(BaseModel):
+    folder: str = Field(description="Premier dossier du chemin du document, « (racine) » à la racine du corpus")
+    type: str
+    documents: int
+
+
+class CorpusResponse(BaseModel):
+    documents: int
+    passages: int
+    built_at: str = Field(description="Date de la dernière construction (ISO 8601, UTC)")
+    build_seconds: float
+    vector_index: str = Field(description="Type d'index de vecteurs : exact (flat) ou approché (ivf, hnsw)")
+    model: str
+    folders: list[FolderCountOut]
+    skipped: dict[str, str] = Field(description="Fichiers écartés et leur raison")
+
+
+class PrivacyResponse(BaseModel):
+    record_question_text: bool = Field(description="false : le texte des questions n'est pas gardé (ECLAIREUR_RECORD_QUESTION_TEXT)")
+    question_retention_days: int = Field(description="Questions, réponses et avis plus anciens effacés chaque jour "
+                                                     "(ECLAIREUR_QUESTION_RETENTION_DAYS)")

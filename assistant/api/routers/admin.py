@@ -1,15 +1,16 @@
-"""``/admin``: content gaps, usage statistics, background reindex (scope « admin »)."""
+"""``/admin``: content gaps, usage statistics, corpus, privacy settings, background reindex (scope « admin »)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from ...service import Eclaireur
 from ..dependencies import get_service
 from ..errors import PROTECTED, error_responses
-from ..schemas import GapOut, GapsResponse, ReindexStatus, StatsResponse
+from ...corpus_overview import corpus_overview
+from ..schemas import CorpusResponse, GapOut, GapsResponse, PrivacyResponse, ReindexStatus, StatsResponse
 from ..security import require
 
 router = APIRouter(prefix="/admin", tags=["administration"], dependencies=[Depends(require("admin"))],
@@ -40,3 +41,15 @@ def start_reindex(service: Eclaireur = Depends(get_service)) -> ReindexStatus:
 @router.get("/reindex", response_model=ReindexStatus, summary="Avancement de la reconstruction")
 def reindex_status(service: Eclaireur = Depends(get_service)) -> ReindexStatus:
     return ReindexStatus(**asdict(service.reindex.state))
+
+
+@router.get("/corpus", response_model=CorpusResponse, summary="Documents par dossier et type, dernière construction")
+def corpus(service: Eclaireur = Depends(get_service)) -> CorpusResponse:
+    return CorpusResponse(**asdict(corpus_overview(service.retriever.snapshot)))
+
+
+@router.get("/privacy", response_model=PrivacyResponse, summary="Ce qui est gardé des questions, et combien de temps")
+def privacy(request: Request) -> PrivacyResponse:
+    settings = request.app.state.settings
+    return PrivacyResponse(record_question_text=settings.record_question_text,
+                           question_retention_days=settings.question_retention_days)
