@@ -15,12 +15,12 @@ export TRANSFORMERS_OFFLINE := 1
 
 FUZZ_EXAMPLES ?= 300
 
-.PHONY: run test fuzz setup browser chromium
+.PHONY: run test fuzz setup browser chromium postgresql
 
 run: setup
 	$(BIN)/eclaireur serve
 
-test: setup browser
+test: setup browser postgresql
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); code=$$?; \
 	if [ $$code -eq 5 ]; then echo "pytest : aucun test collecté."; exit 0; fi; exit $$code
 
@@ -57,6 +57,18 @@ chromium:
 	echo "Installation de Chromium (apt-get)…"; \
 	$$SUDO env DEBIAN_FRONTEND=noninteractive sh -c 'apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji' \
 	  || echo "Échec de l'installation de Chromium : les tests du widget dans le navigateur seront sautés."
+
+# The storage tests start their own throwaway PostgreSQL server from Debian's binaries (initdb, pg_ctl); nothing
+# needs to be running. Without root or sudo, they are skipped and say why.
+postgresql:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO=sudo; \
+	else echo "PostgreSQL absent et ni root ni sudo : les tests sur PostgreSQL seront sautés" \
+	          "(installez-le avec « apt-get install postgresql »)."; exit 0; fi; \
+	echo "Installation de PostgreSQL (apt-get)…"; \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive sh -c 'apt-get update -qq && apt-get install -y -qq postgresql' \
+	  || echo "Échec de l'installation de PostgreSQL : les tests sur PostgreSQL seront sautés."
 
 # axe-core goes to build/ (ignored by git), pinned; the stamp file makes re-runs instant.
 $(AXE_STAMP):

@@ -97,6 +97,11 @@ def _parser() -> argparse.ArgumentParser:
     bot = commands.add_parser("bot", help="lancer le bot Telegram (jeton : ECLAIREUR_TELEGRAM_TOKEN)")
     bot.set_defaults(handler=run_bot)
 
+    db = commands.add_parser("db", help="base de suivi (ECLAIREUR_DATABASE_URL, ou le fichier SQLite par défaut)")
+    db_commands = db.add_subparsers(required=True, metavar="action")
+    db_upgrade = db_commands.add_parser("upgrade", help="appliquer les migrations du schéma (le service le fait aussi au démarrage)")
+    db_upgrade.set_defaults(handler=run_db_upgrade)
+
     mcp = commands.add_parser("mcp", help="serveur MCP sur stdin/stdout pour les assistants IA (relaie l'API ECLAIREUR_API_URL)")
     mcp.set_defaults(handler=run_mcp)
 
@@ -276,7 +281,8 @@ def _scratch_service(settings: Settings, embedder):
     from .service import Eclaireur
 
     with tempfile.TemporaryDirectory(prefix="eclaireur-eval-") as scratch:
-        service = Eclaireur(settings.model_copy(update={"records_path": Path(scratch) / "records.sqlite"}), embedder=embedder)
+        service = Eclaireur(settings.model_copy(update={"records_path": Path(scratch) / "records.sqlite", "database_url": None}),
+                           embedder=embedder)
         service.reload()
         yield service
 
@@ -356,10 +362,10 @@ def run_gaps(args, settings: Settings) -> int:
 
     from index.embedding import Embedder
 
-    from .records import Records, group_similar
+    from .storage import Records, group_similar
 
     ensure_default_model(settings)
-    records = Records(settings.records_path)
+    records = Records(settings.database_location(), busy_timeout=settings.records_busy_timeout_seconds)
     questions = records.gap_questions(datetime.now(UTC) - timedelta(days=args.days))
     gaps = group_similar(questions, Embedder(settings.model_path, engine=settings.encoder).encode_queries) if questions else []
     if args.json:
@@ -410,6 +416,15 @@ def run_bot(args, settings: Settings) -> int:
     from bots.telegram.settings import BotSettings
 
     run(BotSettings())
+    return 0
+
+
+def run_db_upgrade(args, settings: Settings) -> int:
+    from .storage import Database
+
+    database = Database(settings.database_location(), timeout=settings.records_busy_timeout_seconds)
+    revision = database.upgrade()
+    print(f"Base de suivi {database.describe()} : schéma à jour (révision {revision}).")
     return 0
 
 

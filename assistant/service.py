@@ -18,12 +18,12 @@ from .answers import Answer, AnswerComposer, Citation
 from .encoding import SharedEncoder
 from .followups import retrieval_query
 from .generation import GenerationError, LLMClient
-from .records import INTERNAL, Caller, Gap, Records, RecordsUnavailable, group_similar
 from .reindex import ReindexJob
 from .rerank import RerankClient
 from .retrieval import Retriever, SearchFilters, SearchOutcome
 from .settings import Settings
 from .sources_sync import SourcesSyncJob
+from .storage import INTERNAL, Caller, Database, Gap, Records, RecordsUnavailable, group_similar
 
 ASK_DOCUMENTS = 8
 GENERATION_PASSAGES = 5
@@ -67,8 +67,8 @@ class Eclaireur:
         self._lock = threading.Lock()
         self._retriever: Retriever | None = None
         self.composer = AnswerComposer(self.encoder, settings.answer_config())
-        self.records = Records(settings.records_path, timedelta(hours=settings.conversation_ttl_hours),
-                               settings.record_question_text, busy_timeout=settings.records_busy_timeout_seconds,
+        self.database = Database(settings.database_location(), timeout=settings.records_busy_timeout_seconds)
+        self.records = Records(self.database, timedelta(hours=settings.conversation_ttl_hours), settings.record_question_text,
                                max_turns=settings.conversation_max_turns)
         self.reindex = ReindexJob(self.build)
         self.sources_sync = SourcesSyncJob(self.sync_sources, self.build)

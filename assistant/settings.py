@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     candidates: int = Field(100, ge=10, le=1000, description="Passages pris dans chaque liste avant fusion")
 
     records_path: Path = Field(PROJECT_ROOT / "var" / "eclaireur.sqlite", description="Conversations, questions, avis")
+    database_url: SecretStr | None = Field(None, description="Base PostgreSQL partagée par plusieurs répliques "
+                                           "(« postgresql://utilisateur:mot-de-passe@hôte/base ») ; vide : le fichier "
+                                           "SQLite records_path")
     conversation_ttl_hours: float = Field(24.0, gt=0, description="Durée de vie d'une conversation inactive")
     conversation_max_turns: int = Field(20, ge=1, le=1000, description="Tours gardés par conversation (les plus anciens "
                                         "sont effacés)")
@@ -158,6 +161,10 @@ class Settings(BaseSettings):
         if not (self.llm_base_url and self.llm_model):
             return None
         return LLMConfig(self.llm_base_url, self.llm_model, self.llm_api_key, self.llm_timeout_seconds)
+
+    def database_location(self) -> str | Path:
+        """Where the records live: the PostgreSQL URL when one is set, else the SQLite file."""
+        return self.database_url.get_secret_value() if self.database_url else self.records_path
 
     def corpus(self, root: Path | None = None) -> CorpusFolder:
         """The corpus folder (``root`` or ``corpus_dir``), with the hidden paths this service allows."""

@@ -41,6 +41,19 @@ def browser():
 
 
 @pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL server for the session (tests/pgserver.py); ``postgres.database()`` is a fresh database."""
+    from pgserver import PostgresServer, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    server = PostgresServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
 def model_path():
     from index.model_install import install_model
 

@@ -13,9 +13,9 @@ from starlette.exceptions import HTTPException
 
 from ..mcp import http as mcp_http
 from ..mcp.errors import JsonRpcErrors
-from ..records import RecordsUnavailable
 from ..service import Eclaireur
 from ..settings import Settings
+from ..storage import RecordsUnavailable
 from .admission import Admission
 from .docs import add_local_docs
 from .errors import PROTECTED, error_responses, http_error_handler, validation_error_handler

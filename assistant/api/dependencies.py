@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import Depends, HTTPException, Request
 
-from ..records import Caller
 from ..service import Eclaireur
+from ..storage import Caller
 from .security import require
 
 require_search = require("search")

@@ -16,8 +16,8 @@ from starlette.requests import Request
 
 from ..api.admission import CALLER_BUSY, RATE_LIMITED, SATURATED, SATURATED_RETRY_SECONDS, Admitted, CallerBusy, Saturated, retry_seconds
 from ..api.dependencies import get_service, search_caller
-from ..records import Caller
 from ..service import Eclaireur
+from ..storage import Caller
 from .errors import http_error
 
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from ..api.routers import ask, documents, search
 from ..api.schemas import AskRequest, AskResponse, DocumentResponse, DocumentType, QuestionText, SearchRequest, Text
-from ..records import ForeignRecord
+from ..storage import ForeignRecord
 from .calls import Call, current_call
 from .errors import http_error
 

@@ -102,7 +102,7 @@ def test_gaps_lists_unanswered_questions_grouped_with_french_dates(cli_env):
     from pathlib import Path
 
     from assistant.dates import MONTHS
-    from assistant.records import Records
+    from assistant.storage import Records
 
     records = Records(Path(cli_env["ECLAIREUR_RECORDS_PATH"]))
     for question in ("Comment obtenir un badge d'accès au bâtiment ?", "Comment obtenir un badge d'accès au bâtiment ?",

@@ -15,9 +15,9 @@ import httpx
 import pytest
 from support import write_corpus
 
-from assistant.records import Records
 from assistant.service import Eclaireur
 from assistant.settings import Settings
+from assistant.storage import Records
 from index.builder import IndexConfig, build_index
 from index.sources import CorpusFolder
 

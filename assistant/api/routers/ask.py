@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 
 from ...answers import Answer
-from ...records import Caller, ForeignRecord
 from ...retrieval import SearchFilters
 from ...service import AskResult, Eclaireur
+from ...storage import Caller, ForeignRecord
 from ..dependencies import get_service, search_caller
 from ..errors import PROTECTED, error_responses
 from ..links import DocumentLinks

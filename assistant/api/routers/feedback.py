@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException
 
-from ...records import Caller
 from ...service import Eclaireur
+from ...storage import Caller
 from ..dependencies import get_service, search_caller
 from ..errors import PROTECTED, error_responses
 from ..schemas import FeedbackRequest, FeedbackResponse

@@ -1,4 +1,4 @@
-"""The SQLite records: conversations expire, privacy mode keeps no text, similar gaps are grouped."""
+"""The records, on SQLite and on PostgreSQL: conversations expire, privacy mode keeps no text, similar gaps are grouped."""
 
 from __future__ import annotations
 
@@ -6,45 +6,50 @@ import sqlite3
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 
-from assistant.records import Caller, ForeignRecord, GapQuestion, Records, group_similar
+from assistant.storage import Caller, ForeignRecord, GapQuestion, Records, group_similar
+from assistant.storage.migrations import current, head
+from assistant.storage.schema import answers, turns
 
 ALICE, BOB, ADMIN = Caller("key:alice"), Caller("key:bob"), Caller("key:admin", admin=True)
 
 
-def test_a_conversation_keeps_its_turns_until_it_expires(tmp_path):
-    records = Records(tmp_path / "r.sqlite", conversation_ttl=timedelta(hours=1))
+def test_a_conversation_keeps_its_turns_until_it_expires(database_location):
+    records = Records(database_location, conversation_ttl=timedelta(hours=1))
     conversation = records.start_conversation()
     records.add_turn(conversation, "Qu'est-ce qu'un lab ?", "Qu'est-ce qu'un lab ?")
     records.add_turn(conversation, "et à l'hôpital ?", "Qu'est-ce qu'un lab ? et à l'hôpital ?")
     assert [q for q, _ in records.history(conversation)] == ["Qu'est-ce qu'un lab ?", "et à l'hôpital ?"]
 
-    expired = Records(tmp_path / "r.sqlite", conversation_ttl=timedelta(seconds=-1))
+    expired = Records(database_location, conversation_ttl=timedelta(seconds=-1))
     short_lived = expired.start_conversation()
     assert expired.history(short_lived) is None
     assert records.history("inconnue") is None
 
 
-def test_forgetting_a_conversation_deletes_its_turns(tmp_path):
-    records = Records(tmp_path / "r.sqlite")
+def test_forgetting_a_conversation_deletes_its_turns(database_location):
+    records = Records(database_location)
     conversation = records.start_conversation()
     records.add_turn(conversation, "question", "question")
     assert records.forget_conversation(conversation) is True
     assert records.history(conversation) is None and records.forget_conversation(conversation) is False
 
 
-def test_privacy_mode_records_figures_but_no_question_text(tmp_path):
-    records = Records(tmp_path / "r.sqlite", keep_question_text=False)
+def test_privacy_mode_records_figures_but_no_question_text(database_location):
+    records = Records(database_location, keep_question_text=False)
     records.record_answer(None, "Mon numéro de dossier est 12345, où en est-il ?", "no_answer", 0.2, "telegram", 80.0)
     assert records.gap_questions() == []
     stats = records.stats(since=records_epoch())
     assert stats["questions"] == 1 and stats["answer_rate"] == 0.0 and stats["top_questions"] == []
-    raw = (tmp_path / "r.sqlite").read_bytes()
-    assert b"12345" not in raw
+    with records.database.transaction() as db:
+        assert db.execute(select(answers.c.question)).scalars().all() == [None]
+    if records.database.path:
+        assert b"12345" not in records.database.path.read_bytes()
 
 
-def test_feedback_replaces_an_earlier_opinion_and_feeds_the_useful_rate(tmp_path):
-    records = Records(tmp_path / "r.sqlite")
+def test_feedback_replaces_an_earlier_opinion_and_feeds_the_useful_rate(database_location):
+    records = Records(database_location)
     answer = records.record_answer(None, "Qui organise le Mois ?", "answered", 0.9, "api", 40.0)
     assert records.record_feedback(answer, useful=True, comment=None)
     assert records.record_feedback(answer, useful=False, comment="date fausse")
@@ -52,8 +57,8 @@ def test_feedback_replaces_an_earlier_opinion_and_feeds_the_useful_rate(tmp_path
     assert [g.reason for g in records.gap_questions()] == ["not_useful"]
 
 
-def test_conversations_and_answers_belong_to_their_creator_admins_excepted(tmp_path):
-    records = Records(tmp_path / "r.sqlite")
+def test_conversations_and_answers_belong_to_their_creator_admins_excepted(database_location):
+    records = Records(database_location)
     conversation = records.start_conversation(ALICE)
     records.add_turn(conversation, "Qu'est-ce qu'un lab ?", "Qu'est-ce qu'un lab ?")
     answer = records.record_answer(conversation, "Qu'est-ce qu'un lab ?", "answered", 0.9, "api", 40.0, ALICE)
@@ -70,15 +75,15 @@ def test_conversations_and_answers_belong_to_their_creator_admins_excepted(tmp_p
     assert records.forget_conversation(conversation, ALICE) is True
 
 
-def test_a_conversation_keeps_its_last_turns_only_and_history_reads_the_last_few(tmp_path):
-    records = Records(tmp_path / "r.sqlite", max_turns=5)
+def test_a_conversation_keeps_its_last_turns_only_and_history_reads_the_last_few(database_location):
+    records = Records(database_location, max_turns=5)
     conversation = records.start_conversation(ALICE)
     for number in range(12):
         records.add_turn(conversation, f"question {number}", f"requête {number}")
     assert [q for q, _ in records.history(conversation, ALICE, last=3)] == ["question 9", "question 10", "question 11"]
     assert [q for q, _ in records.history(conversation, ALICE, last=100)] == [f"question {n}" for n in range(7, 12)]
-    with sqlite3.connect(tmp_path / "r.sqlite") as db:
-        assert db.execute("SELECT COUNT(*) FROM turns").fetchone()[0] == 5
+    with records.database.transaction() as db:
+        assert db.execute(select(func.count()).select_from(turns)).scalar_one() == 5
 
 
 def test_a_records_file_from_an_earlier_version_gains_owners_and_its_rows_stay_admin_only(tmp_path):
@@ -96,6 +101,7 @@ def test_a_records_file_from_an_earlier_version_gains_owners_and_its_rows_stay_a
                                         '2026-01-01T00:00:00+00:00');
         """)
     records = Records(path)
+    assert current(records.database.engine) == head()
     with pytest.raises(ForeignRecord):
         records.history("ancienne", ALICE)
     assert records.record_feedback("reponse", useful=True, comment=None, caller=ALICE) is False
@@ -103,6 +109,42 @@ def test_a_records_file_from_an_earlier_version_gains_owners_and_its_rows_stay_a
     conversation = records.start_conversation(ALICE)
     records.add_turn(conversation, "nouvelle", "nouvelle")
     assert records.history(conversation, ALICE) == [("nouvelle", "nouvelle")]
+
+
+def test_a_records_file_from_the_release_before_migrations_is_adopted_with_every_row(tmp_path):
+    path = tmp_path / "avant-migrations.sqlite"
+    with sqlite3.connect(path) as db:
+        db.executescript(RELEASE_BEFORE_MIGRATIONS)
+    records = Records(path)
+    assert current(records.database.engine) == head()
+    assert records.history("conv", ALICE) == [("Qu'est-ce qu'un lab ?", "Qu'est-ce qu'un lab ?")]
+    stats = records.stats(since=records_epoch())
+    assert stats["questions"] == 2 and stats["feedback_count"] == 1 and stats["useful_rate"] == 0.0
+    assert [(g.question, g.reason) for g in records.gap_questions()] == [("Qu'est-ce qu'un lab ?", "not_useful"),
+                                                                         ("Menu de la cantine ?", "no_answer")]
+
+
+# The schema that records.py created itself (CREATE TABLE IF NOT EXISTS) before the Alembic revisions, with rows.
+RELEASE_BEFORE_MIGRATIONS = """
+CREATE TABLE conversations (conversation_id TEXT PRIMARY KEY, created_at TEXT NOT NULL, expires_at TEXT NOT NULL, owner TEXT);
+CREATE TABLE turns (conversation_id TEXT NOT NULL REFERENCES conversations(conversation_id) ON DELETE CASCADE,
+                    position INTEGER NOT NULL, question TEXT NOT NULL, retrieval_query TEXT NOT NULL,
+                    PRIMARY KEY (conversation_id, position));
+CREATE TABLE answers (answer_id TEXT PRIMARY KEY, conversation_id TEXT, question TEXT, status TEXT NOT NULL,
+                      confidence REAL NOT NULL, channel TEXT NOT NULL, latency_ms REAL NOT NULL, created_at TEXT NOT NULL,
+                      owner TEXT);
+CREATE INDEX answers_by_date ON answers(created_at);
+CREATE INDEX conversations_by_expiry ON conversations(expires_at);
+CREATE TABLE feedback (answer_id TEXT PRIMARY KEY REFERENCES answers(answer_id) ON DELETE CASCADE, useful INTEGER NOT NULL,
+                       comment TEXT, created_at TEXT NOT NULL);
+INSERT INTO conversations VALUES ('conv', '2026-01-01T00:00:00+00:00', '2999-01-01T00:00:00+00:00', 'key:alice');
+INSERT INTO turns VALUES ('conv', 0, 'Qu''est-ce qu''un lab ?', 'Qu''est-ce qu''un lab ?');
+INSERT INTO answers VALUES ('r1', 'conv', 'Qu''est-ce qu''un lab ?', 'answered', 0.8, 'api', 30.0, '2026-01-01T00:00:00+00:00',
+                            'key:alice');
+INSERT INTO answers VALUES ('r2', NULL, 'Menu de la cantine ?', 'no_answer', 0.1, 'telegram', 20.0, '2026-01-02T00:00:00+00:00',
+                            'key:bob');
+INSERT INTO feedback VALUES ('r1', 0, 'incomplet', '2026-01-01T00:01:00+00:00');
+"""
 
 
 def test_similar_questions_form_one_gap_with_counts_and_last_date(embedder):

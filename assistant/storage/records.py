@@ -1,0 +1,176 @@
+"""What the service remembers: conversations (with expiry), every question asked, feedback.
+
+From these come the content gaps (questions the corpus could not answer or answered badly) and the
+usage statistics that corpus editors and administrators read. A conversation and an answer belong to the
+caller that created them (``Caller.owner``): no one else may continue, forget or rate them, admins excepted.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import case, delete, func, insert, select, update
+
+from .database import Database, RecordsUnavailable
+from .gaps import GapQuestion
+from .schema import answers, conversations, feedback, turns
+from .upsert import upsert
+
+HISTORY_TURNS = 4  # earlier turns a follow-up may draw on; only these are read
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking: ``owner`` is the identity their conversations and answers are bound to (a key's digest,
+    or the address of a local caller when no key is configured); an ``admin`` may act on anyone's."""
+
+    owner: str
+    admin: bool = False
+
+    def may_act_on(self, owner: str | None) -> bool:
+        return self.admin or owner == self.owner
+
+
+INTERNAL = Caller("interne", admin=True)  # the command line and the evaluations
+
+
+class ForeignRecord(LookupError):
+    """The conversation or answer exists but belongs to another caller."""
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Records:
+    """Conversations, questions and feedback in a ``Database`` (a SQLite file or PostgreSQL); every write in its
+    own short transaction.
+
+    When the database cannot be reached, is locked beyond ``timeout`` seconds, read-only or full, every call
+    raises ``RecordsUnavailable`` (a 503 for the API) instead of hanging or failing obscurely; the service
+    still starts and searches without it, and uses it again as soon as it is back.
+    """
+
+    def __init__(self, database: Database | str | Path, conversation_ttl: timedelta = timedelta(hours=24),
+                 keep_question_text: bool = True, busy_timeout: float = 2.0, max_turns: int = 20) -> None:
+        self.database = database if isinstance(database, Database) else Database(database, timeout=busy_timeout)
+        self.ttl = conversation_ttl
+        self.max_turns = max_turns
+        self.keep_question_text = keep_question_text
+        try:
+            with self.database.transaction():
+                pass
+        except RecordsUnavailable as error:
+            logger.warning("%s Nouvel essai à chaque requête.", error)
+
+    # -- conversations ----------------------------------------------------------------------------
+    def history(self, conversation_id: str, caller: Caller = INTERNAL, last: int = HISTORY_TURNS) -> list[tuple[str, str]] | None:
+        """(question, retrieval query) of the ``last`` earlier turns, oldest first; None when unknown or expired.
+
+        Raises ``ForeignRecord`` when the conversation belongs to another caller.
+        """
+        with self.database.transaction() as db:
+            row = db.execute(select(conversations.c.expires_at, conversations.c.owner)
+                             .where(conversations.c.conversation_id == conversation_id)).first()
+            if row is None or row.expires_at < now().isoformat():
+                return None
+            if not caller.may_act_on(row.owner):
+                raise ForeignRecord(conversation_id)
+            rows = db.execute(select(turns.c.question, turns.c.retrieval_query)
+                              .where(turns.c.conversation_id == conversation_id)
+                              .order_by(turns.c.position.desc()).limit(last)).all()
+        return [(q, r) for q, r in reversed(rows)]
+
+    def start_conversation(self, caller: Caller = INTERNAL) -> str:
+        """A new conversation; expired ones are deleted on the way (their questions stay in the log)."""
+        conversation_id = uuid.uuid4().hex
+        with self.database.transaction() as db:
+            db.execute(delete(conversations).where(conversations.c.expires_at < now().isoformat()))
+            db.execute(insert(conversations).values(conversation_id=conversation_id, created_at=now().isoformat(),
+                                                    expires_at=(now() + self.ttl).isoformat(), owner=caller.owner))
+        return conversation_id
+
+    def add_turn(self, conversation_id: str, question: str, retrieval_query: str) -> None:
+        """Append a turn; only the last ``max_turns`` are kept."""
+        with self.database.transaction() as db:
+            position = db.execute(select(func.coalesce(func.max(turns.c.position) + 1, 0))
+                                  .where(turns.c.conversation_id == conversation_id)).scalar_one()
+            db.execute(insert(turns).values(conversation_id=conversation_id, position=position, question=question,
+                                            retrieval_query=retrieval_query))
+            db.execute(delete(turns).where(turns.c.conversation_id == conversation_id,
+                                           turns.c.position <= position - self.max_turns))
+            db.execute(update(conversations).where(conversations.c.conversation_id == conversation_id)
+                       .values(expires_at=(now() + self.ttl).isoformat()))
+
+    def forget_conversation(self, conversation_id: str, caller: Caller = INTERNAL) -> bool:
+        """False when the conversation is unknown, or not the caller's."""
+        with self.database.transaction() as db:
+            owner = db.execute(select(conversations.c.owner).where(conversations.c.conversation_id == conversation_id)).first()
+            if owner is None or not caller.may_act_on(owner[0]):
+                return False
+            return db.execute(delete(conversations).where(conversations.c.conversation_id == conversation_id)).rowcount > 0
+
+    # -- questions and feedback ---------------------------------------------------------------------
+    def record_answer(self, conversation_id: str | None, question: str, status: str, confidence: float,
+                      channel: str, latency_ms: float, caller: Caller = INTERNAL) -> str:
+        answer_id = uuid.uuid4().hex
+        with self.database.transaction() as db:
+            db.execute(insert(answers).values(
+                answer_id=answer_id, conversation_id=conversation_id, question=question if self.keep_question_text else None,
+                status=status, confidence=confidence, channel=channel, latency_ms=latency_ms, created_at=now().isoformat(),
+                owner=caller.owner))
+        return answer_id
+
+    def record_feedback(self, answer_id: str, useful: bool, comment: str | None, caller: Caller = INTERNAL) -> bool:
+        """Store (or replace) the feedback on an answer; False when the answer id is unknown or not the caller's."""
+        with self.database.transaction() as db:
+            owner = db.execute(select(answers.c.owner).where(answers.c.answer_id == answer_id)).first()
+            if owner is None or not caller.may_act_on(owner[0]):
+                return False
+            db.execute(upsert(db, feedback, {"answer_id": answer_id, "useful": int(useful), "comment": comment,
+                                             "created_at": now().isoformat()}))
+        return True
+
+    def gap_questions(self, since: datetime | None = None) -> list[GapQuestion]:
+        """Questions answered ``no_answer`` or marked not useful (with their text, when it was kept)."""
+        since_text = (since or datetime(1970, 1, 1, tzinfo=UTC)).isoformat()
+        reason = case((answers.c.status == "no_answer", "no_answer"), else_="not_useful")
+        query = (select(answers.c.question, reason, answers.c.created_at)
+                 .select_from(answers.outerjoin(feedback, feedback.c.answer_id == answers.c.answer_id))
+                 .where(answers.c.question.is_not(None), answers.c.created_at >= since_text,
+                        (answers.c.status == "no_answer") | (feedback.c.useful == 0))
+                 .order_by(answers.c.created_at))
+        with self.database.transaction() as db:
+            rows = db.execute(query).all()
+        return [GapQuestion(*row) for row in rows]
+
+    def stats(self, since: datetime) -> dict:
+        query = (select(func.substr(answers.c.created_at, 1, 10), answers.c.channel, answers.c.status, answers.c.latency_ms,
+                        answers.c.question, feedback.c.useful)
+                 .select_from(answers.outerjoin(feedback, feedback.c.answer_id == answers.c.answer_id))
+                 .where(answers.c.created_at >= since.isoformat()))
+        with self.database.transaction() as db:
+            rows = db.execute(query).all()
+        per_day: dict[str, Counter] = defaultdict(Counter)
+        for day, channel, *_ in rows:
+            per_day[day][channel] += 1
+        latencies = [r[3] for r in rows]
+        rated = [r[5] for r in rows if r[5] is not None]
+        questions = Counter(r[4].strip().lower() for r in rows if r[4])
+        return {
+            "questions": len(rows),
+            "per_day": [{"day": day, "channels": dict(counts), "total": sum(counts.values())} for day, counts in sorted(per_day.items())],
+            "answer_rate": round(sum(1 for r in rows if r[2] == "answered") / len(rows), 4) if rows else 0.0,
+            "feedback_count": len(rated),
+            "useful_rate": round(sum(rated) / len(rated), 4) if rated else None,
+            "top_questions": [{"question": q, "count": c} for q, c in questions.most_common(10)],
+            "latency_ms": {f"p{p}": round(float(np.percentile(latencies, p)), 1) for p in (50, 95, 99)} if latencies else {},
+        }
