@@ -213,7 +213,7 @@
     const ceiling = Math.ceil(max / step) * step;
     const slot = (width - left - right) / days.length;
     const y = (count) => top + (height - top - bottom) * (1 - count / ceiling);
-    const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-labelledby": `${id}-resume`, focusable: "false" });
+    const chart = svg("svg", { class: "graphe", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-labelledby": `${id}-resume`, focusable: "false" });
     for (let tick = 0; tick <= ceiling; tick += step) {
       chart.append(svg("line", { x1: left, x2: width - right, y1: y(tick), y2: y(tick), stroke: "#dddddd" }),
                    svg("text", { x: left - 6, y: y(tick) + 4, "text-anchor": "end", text: number.format(tick) }));
@@ -230,7 +230,8 @@
         base += count;
       }
       const labelEvery = Math.ceil(days.length / 8);
-      if (index % labelEvery === 0 || index === days.length - 1) {
+      const last = days.length - 1;
+      if ((index % labelEvery === 0 && last - index >= labelEvery) || index === last) {
         chart.append(svg("text", { x: left + index * slot + slot / 2, y: height - 8, "text-anchor": "middle", text: shortDay.format(new Date(`${day}T00:00:00Z`)) }));
       }
     });
@@ -253,7 +254,7 @@
       chart,
       el("p", { id: `${id}-resume`, class: "aide", text: summary }),
       el("ul", { class: "legende", "aria-hidden": "true" }, series.map((s) => el("li", {},
-        (() => { const swatch = svg("svg", { class: "pastille", viewBox: "0 0 10 10" }, svg("rect", { width: 10, height: 10, fill: s.color })); return swatch; })(),
+        svg("svg", { class: "pastille", viewBox: "0 0 10 10" }, svg("rect", { width: 10, height: 10, fill: s.color })),
         s.label))),
       el("details", { class: "donnees" }, el("summary", { text: "Voir les données du graphique" }),
          el("div", { class: "tableau", role: "region", tabindex: "0", "aria-label": `Données : ${title}` }, table)));
@@ -292,7 +293,7 @@
   // ---------- corpus and index ----------
 
   async function loadCorpus() {
-    await guarded("etat-reindexation", async () => {
+    await guarded("etat-corpus", async () => {
       const corpus = await json("/admin/corpus");
       const skipped = Object.entries(corpus.skipped);
       $("resume-corpus").replaceChildren(
