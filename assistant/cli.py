@@ -101,6 +101,10 @@ def _parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(required=True, metavar="action")
     db_upgrade = db_commands.add_parser("upgrade", help="appliquer les migrations du schéma (le service le fait aussi au démarrage)")
     db_upgrade.set_defaults(handler=run_db_upgrade)
+    db_copy = db_commands.add_parser("copy", help="copier la base de suivi configurée vers une autre (SQLite → PostgreSQL), "
+                                                  "sans perte ; relançable")
+    db_copy.add_argument("--to", required=True, metavar="URL", help="base de destination (postgresql://…)")
+    db_copy.set_defaults(handler=run_db_copy)
 
     mcp = commands.add_parser("mcp", help="serveur MCP sur stdin/stdout pour les assistants IA (relaie l'API ECLAIREUR_API_URL)")
     mcp.set_defaults(handler=run_mcp)
@@ -425,6 +429,22 @@ def run_db_upgrade(args, settings: Settings) -> int:
     database = Database(settings.database_location(), timeout=settings.records_busy_timeout_seconds)
     revision = database.upgrade()
     print(f"Base de suivi {database.describe()} : schéma à jour (révision {revision}).")
+    return 0
+
+
+def run_db_copy(args, settings: Settings) -> int:
+    from .storage import Database, database_url
+    from .storage.copy import copy_records
+
+    source = Database(settings.database_location(), timeout=settings.records_busy_timeout_seconds)
+    if database_url(args.to) == source.url:
+        raise ValueError("--to désigne la base de suivi configurée elle-même : indiquez une autre base.")
+    target = Database(args.to, timeout=settings.records_busy_timeout_seconds)
+    report = copy_records(source, target)
+    print(f"Copie de {source.describe()} vers {target.describe()} :")
+    print(f"{'table':<16} {'copiées':>9} {'dans la cible':>14}")
+    for table in report:
+        print(f"{table.table:<16} {table.copied:>9} {table.in_target:>14}")
     return 0
 
 

@@ -156,7 +156,8 @@ class Records:
         query = (select(func.substr(answers.c.created_at, 1, 10), answers.c.channel, answers.c.status, answers.c.latency_ms,
                         answers.c.question, feedback.c.useful)
                  .select_from(answers.outerjoin(feedback, feedback.c.answer_id == answers.c.answer_id))
-                 .where(answers.c.created_at >= since.isoformat()))
+                 .where(answers.c.created_at >= since.isoformat())
+                 .order_by(answers.c.created_at, answers.c.answer_id))  # ties among top questions: the first asked first
         with self.database.transaction() as db:
             rows = db.execute(query).all()
         per_day: dict[str, Counter] = defaultdict(Counter)
