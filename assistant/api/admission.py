@@ -5,6 +5,8 @@
 - A ``widget`` key is shared by every agent of an intranet: each address gets its own sub-budget inside it,
   so one agent (or one script) cannot lock the others out.
 - Wrong keys are counted per address: after too many, that address gets 429 whatever key it sends.
+- With a database URL (a fleet of replicas), the budgets live in PostgreSQL and hold across all replicas;
+  wrong keys stay counted per replica (each key is too long to guess, this only slows a flood down).
 - Model work (``/ask``, ``/search``) runs a few at a time per caller; when the server's queue is full it
   answers 503 with ``Retry-After`` at once rather than letting every caller's latency grow.
 """
@@ -19,10 +21,13 @@ from collections import OrderedDict
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 
 from ..settings import Settings
+from ..storage import Database
+from ..storage.buckets import FleetBuckets, Limiter
 from .keys import ApiKey, KeyRing
 from .security import client_host, presented_key
 
@@ -32,6 +37,7 @@ SATURATED_RETRY_SECONDS = 2
 RATE_LIMITED = "Trop de requêtes : réessayez dans {seconds} s."
 CALLER_BUSY = "Trop de requêtes simultanées pour cette clé : attendez les réponses en cours, puis réessayez dans {seconds} s."
 SATURATED = "Service saturé : trop de questions en cours, réessayez dans {seconds} s."
+WRONG_KEYS = "Trop de clés d'API erronées depuis cette adresse : réessayez dans {seconds} s."
 
 
 class RateLimiter:
@@ -109,7 +115,8 @@ class Admission:
 
     def __init__(self, app, settings: Settings, keyring: KeyRing) -> None:
         self.app, self.settings, self.keyring = app, settings, keyring
-        self.limiter = RateLimiter()
+        self.auth_failures = RateLimiter()
+        self.limiter = budgets(settings)
         self.gate = WorkGate(settings.model_work_per_caller, settings.model_queue_per_caller, settings.model_queue_limit)
 
     async def __call__(self, scope, receive, send):
@@ -119,15 +126,17 @@ class Admission:
         presented = presented_key(Headers(scope=scope))
         key = None
         if presented and self.keyring.keys:
-            locked = self.limiter.blocked_for(("auth", address), settings.auth_failures_per_minute)
+            locked = self.auth_failures.blocked_for(("auth", address), settings.auth_failures_per_minute)
             if locked:
-                return await refuse(scope, receive, send, 429, locked, "Trop de clés d'API erronées depuis cette adresse : "
-                                                                      "réessayez dans {seconds} s.")
+                return await refuse(scope, receive, send, 429, locked, WRONG_KEYS)
             key = self.keyring.identify(presented)
             if key is None:
-                self.limiter.retry_after(("auth", address), settings.auth_failures_per_minute)
+                self.auth_failures.retry_after(("auth", address), settings.auth_failures_per_minute)
         cost = settings.ask_cost if scope["path"] == "/ask" else 1
-        caller, wait = self.spend(key, address, cost)
+        if isinstance(self.limiter, FleetBuckets):  # a database round trip: off the event loop
+            caller, wait = await run_in_threadpool(self.spend, key, address, cost)
+        else:
+            caller, wait = self.spend(key, address, cost)
         scope.setdefault("state", {}).update(api_key=key, admitted=Admitted(self, key, address, caller))
         if wait:
             return await refuse(scope, receive, send, 429, wait, RATE_LIMITED)
@@ -152,6 +161,14 @@ class Admission:
         if key.scope == "widget":
             wait = self.limiter.retry_after(("key", key.name, address), settings.widget_client_rate_limit_per_minute, cost)
         return caller, wait or self.limiter.retry_after(caller, settings.rate_limit_per_minute, cost)
+
+
+def budgets(settings: Settings) -> Limiter:
+    """The callers' token buckets: in this process, or in the fleet's database when one is configured."""
+    if not settings.database_url:
+        return RateLimiter()
+    database = Database(settings.database_location(), timeout=settings.records_busy_timeout_seconds)
+    return FleetBuckets(database, fallback=RateLimiter()) if database.shared else RateLimiter()
 
 
 @dataclass(frozen=True)

@@ -91,13 +91,24 @@ class Database:
     def transaction(self) -> Iterator[Connection]:
         """A short transaction, committed on success; database failures raise ``RecordsUnavailable``."""
         with self.unavailable_as_error():
-            if not self._schema_ready:
-                with self._schema_lock:
-                    if not self._schema_ready:
-                        upgrade(self.engine, self.path)
-                        self._schema_ready = True
+            self._ensure_schema()
             with self.engine.begin() as connection:
                 yield connection
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """A connection whose every statement commits at once: one round trip for a one-statement change."""
+        with self.unavailable_as_error():
+            self._ensure_schema()
+            with self.engine.connect() as connection:
+                yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+    def _ensure_schema(self) -> None:
+        if not self._schema_ready:
+            with self._schema_lock:
+                if not self._schema_ready:
+                    upgrade(self.engine, self.path)
+                    self._schema_ready = True
 
     @contextmanager
     def unavailable_as_error(self) -> Iterator[None]:
