@@ -19,6 +19,7 @@ from .encoding import SharedEncoder
 from .followups import retrieval_query
 from .generation import GenerationError, LLMClient
 from .reindex import ReindexJob
+from .retention import DailyPurge
 from .rerank import RerankClient
 from .retrieval import Retriever, SearchFilters, SearchOutcome
 from .settings import Settings
@@ -71,6 +72,7 @@ class Eclaireur:
         self.records = Records(self.database, timedelta(hours=settings.conversation_ttl_hours), settings.record_question_text,
                                max_turns=settings.conversation_max_turns)
         self.reindex = ReindexJob(self.build)
+        self.retention = DailyPurge(self.database, settings.question_retention_days)
         self.sources_sync = SourcesSyncJob(self.sync_sources, self.build)
         llm_config = settings.llm_config()
         self.llm = LLMClient(llm_config) if llm_config else None
@@ -103,6 +105,7 @@ class Eclaireur:
         serving only when no usable index exists (none yet, another model, damaged beyond fallback)."""
         if self.settings.sources_sync_hours:
             self.sources_sync.schedule(self.settings.sources_sync_hours)
+        self.retention.start()
         if is_up_to_date(self.settings.corpus(), self.settings.index_dir, self.settings.index_config()):
             self.reload()
             return None
@@ -172,7 +175,7 @@ class Eclaireur:
             if recorded:
                 self.records.add_turn(conversation_id, question, query)
                 answer_id = self.records.record_answer(conversation_id, question, answer.status, answer.confidence, channel,
-                                                       timings["total_ms"], caller)
+                                                       timings["total_ms"], caller, answer.text, answer_sources(answer))
         except RecordsUnavailable as error:
             logger.warning("Question non enregistrée, réponse donnée quand même : %s", error)
         return AskResult(answer, answer_id, conversation_id, query, timings, fallback, outcome.rerank_fallback)
@@ -193,8 +196,10 @@ class Eclaireur:
     def forget_conversation(self, conversation_id: str, caller: Caller = INTERNAL) -> bool:
         return self.records.forget_conversation(conversation_id, caller)
 
-    def gaps(self, days: int = 90) -> list[Gap]:
-        questions = self.records.gap_questions(datetime.now(UTC) - timedelta(days=days))
+    def gaps(self, days: int = 90, until: datetime | None = None) -> list[Gap]:
+        """Unanswered or disliked questions of the ``days`` before ``until`` (default: now), grouped by meaning."""
+        until = until or datetime.now(UTC)
+        questions = self.records.gap_questions(until - timedelta(days=days), until)
         return group_similar(questions, self.encoder.encode_queries)
 
     def stats(self, days: int = 30) -> dict:
@@ -222,3 +227,9 @@ class Eclaireur:
         for folder in {str(self.settings.index_dir.resolve()), str(self.settings.index_dir)}:
             text = text.replace(folder + "/", "")
         return text
+
+
+def answer_sources(answer: Answer) -> list[dict]:
+    """The documents an answer cites, or for a no_answer the closest ones it lists: what editors look at first."""
+    chunks = [c.chunk for c in answer.citations] or [r.best.chunk for r in answer.related]
+    return [{"document_id": d, "title": t} for d, t in dict.fromkeys((c.document_id, c.title) for c in chunks)]

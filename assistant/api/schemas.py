@@ -220,12 +220,56 @@ class FeedbackResponse(BaseModel):
     recorded: bool = True
 
 
+class SourceOut(BaseModel):
+    document_id: str
+    title: str
+
+
+class ReviewOut(BaseModel):
+    state: Literal["traite", "a_ecrire", "hors_sujet"] = Field(description="traite : contenu écrit ; a_ecrire : à écrire ; "
+                                                                           "hors_sujet : ignoré désormais")
+    reviewer: str = Field(description="Nom de la clé d'administration qui a décidé")
+    reviewed_at: str
+
+
 class GapOut(BaseModel):
     question: str
     count: int
     last_asked: str
     reasons: dict[str, int] = Field(description="no_answer : pas de réponse ; not_useful : réponse jugée inutile")
     examples: list[str]
+    first_asked: str = ""
+    wordings: list[str] = Field(default_factory=list, description="Formulations du groupe (minuscules) : à renvoyer à "
+                                                                  "POST /admin/gaps/review")
+    documents: list[SourceOut] = Field(default_factory=list, description="Documents les plus proches ou cités")
+    answers: list[str] = Field(default_factory=list, description="Réponses données puis jugées inutiles")
+    review: ReviewOut | None = None
+    returned: bool = Field(False, description="Marqué « traité », puis de nouveau sans bonne réponse depuis")
+
+
+class GapReviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: Text = Field(..., min_length=1, max_length=1000, description="La formulation principale du groupe")
+    wordings: list[Annotated[str, Field(min_length=1, max_length=1000)]] = Field(..., min_length=1, max_length=500)
+    state: Literal["traite", "a_ecrire", "hors_sujet"]
+
+
+class RatedAnswerOut(BaseModel):
+    answer_id: str
+    created_at: str
+    rated_at: str
+    channel: str
+    useful: bool
+    comment: str | None
+    question: str | None = Field(description="Absente quand ECLAIREUR_RECORD_QUESTION_TEXT=false")
+    status: str
+    answer: str | None
+    sources: list[SourceOut]
+
+
+class RatedAnswersResponse(BaseModel):
+    answers: list[RatedAnswerOut]
 
 
 class GapsResponse(BaseModel):

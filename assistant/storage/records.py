@@ -7,6 +7,7 @@ caller that created them (``Caller.owner``): no one else may continue, forget or
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections import Counter, defaultdict
@@ -120,13 +121,16 @@ class Records:
 
     # -- questions and feedback ---------------------------------------------------------------------
     def record_answer(self, conversation_id: str | None, question: str, status: str, confidence: float,
-                      channel: str, latency_ms: float, caller: Caller = INTERNAL) -> str:
+                      channel: str, latency_ms: float, caller: Caller = INTERNAL, answer_text: str | None = None,
+                      sources: list[dict] | None = None) -> str:
+        """Log an answer; ``sources`` ({document_id, title}: cited, or closest when unanswered) and ``answer_text``
+        let the content team review what was said."""
         answer_id = uuid.uuid4().hex
         with self.database.transaction() as db:
             db.execute(insert(answers).values(
                 answer_id=answer_id, conversation_id=conversation_id, question=question if self.keep_question_text else None,
                 status=status, confidence=confidence, channel=channel, latency_ms=latency_ms, created_at=now().isoformat(),
-                owner=caller.owner))
+                owner=caller.owner, answer_text=answer_text, sources=json.dumps(sources or [], ensure_ascii=False)))
         return answer_id
 
     def record_feedback(self, answer_id: str, useful: bool, comment: str | None, caller: Caller = INTERNAL) -> bool:
@@ -139,18 +143,22 @@ class Records:
                                              "created_at": now().isoformat()}))
         return True
 
-    def gap_questions(self, since: datetime | None = None) -> list[GapQuestion]:
-        """Questions answered ``no_answer`` or marked not useful (with their text, when it was kept)."""
+    def gap_questions(self, since: datetime | None = None, until: datetime | None = None) -> list[GapQuestion]:
+        """Questions answered ``no_answer`` or marked not useful (with their text, when it was kept), asked from
+        ``since`` until before ``until``; with the answer given and its sources."""
         since_text = (since or datetime(1970, 1, 1, tzinfo=UTC)).isoformat()
         reason = case((answers.c.status == "no_answer", "no_answer"), else_="not_useful")
-        query = (select(answers.c.question, reason, answers.c.created_at)
+        query = (select(answers.c.question, reason, answers.c.created_at, answers.c.answer_text, answers.c.sources)
                  .select_from(answers.outerjoin(feedback, feedback.c.answer_id == answers.c.answer_id))
                  .where(answers.c.question.is_not(None), answers.c.created_at >= since_text,
                         (answers.c.status == "no_answer") | (feedback.c.useful == 0))
                  .order_by(answers.c.created_at))
+        if until is not None:
+            query = query.where(answers.c.created_at < until.isoformat())
         with self.database.transaction() as db:
             rows = db.execute(query).all()
-        return [GapQuestion(*row) for row in rows]
+        return [GapQuestion(question, reason, created_at, text if reason == "not_useful" else None,
+                            tuple(json.loads(sources or "[]"))) for question, reason, created_at, text, sources in rows]
 
     def stats(self, since: datetime) -> dict:
         query = (select(func.substr(answers.c.created_at, 1, 10), answers.c.channel, answers.c.status, answers.c.latency_ms,
@@ -161,14 +169,20 @@ class Records:
         with self.database.transaction() as db:
             rows = db.execute(query).all()
         per_day: dict[str, Counter] = defaultdict(Counter)
-        for day, channel, *_ in rows:
+        outcomes: dict[str, Counter] = defaultdict(Counter)
+        ratings: dict[str, Counter] = defaultdict(Counter)
+        for day, channel, status, _, _, useful in rows:
             per_day[day][channel] += 1
+            outcomes[day][status] += 1
+            if useful is not None:
+                ratings[day]["useful" if useful else "not_useful"] += 1
         latencies = [r[3] for r in rows]
         rated = [r[5] for r in rows if r[5] is not None]
         questions = Counter(r[4].strip().lower() for r in rows if r[4])
         return {
             "questions": len(rows),
-            "per_day": [{"day": day, "channels": dict(counts), "total": sum(counts.values())} for day, counts in sorted(per_day.items())],
+            "per_day": [{"day": day, "channels": dict(counts), "total": sum(counts.values()), "outcomes": dict(outcomes[day]),
+                         "ratings": dict(ratings[day])} for day, counts in sorted(per_day.items())],
             "answer_rate": round(sum(1 for r in rows if r[2] == "answered") / len(rows), 4) if rows else 0.0,
             "feedback_count": len(rated),
             "useful_rate": round(sum(rated) / len(rated), 4) if rated else None,

@@ -38,7 +38,10 @@ answers = Table(
     Column("latency_ms", Float, nullable=False),
     Column("created_at", Text, nullable=False),
     Column("owner", Text),
+    Column("answer_text", Text),  # what the service answered, for the content team's review of disliked answers
+    Column("sources", Text),  # JSON list of {"document_id", "title"}: cited, or the closest documents of a no_answer
     Index("answers_by_date", "created_at"),
+    Index("answers_by_status_date", "status", "created_at"),
 )
 
 feedback = Table(
@@ -47,6 +50,18 @@ feedback = Table(
     Column("useful", Integer, nullable=False),
     Column("comment", Text),
     Column("created_at", Text, nullable=False),
+    Index("feedback_by_useful_date", "useful", "created_at"),
+)
+
+# The content team's decision on a group of unanswered questions, one row per wording of the group.
+gap_reviews = Table(
+    "gap_reviews", metadata,
+    Column("wording", Text, primary_key=True),  # the question's text, trimmed and lower-cased
+    Column("state", Text, nullable=False),  # traite, a_ecrire, hors_sujet
+    Column("question", Text, nullable=False),  # the group's wording shown when the decision was taken
+    Column("reviewer", Text, nullable=False),  # the admin key's name
+    Column("reviewed_at", Text, nullable=False),
+    Index("gap_reviews_by_date", "reviewed_at"),
 )
 
 # Shared by the replicas of a fleet (PostgreSQL): a caller's token bucket, and the lease of the one index build
@@ -73,4 +88,4 @@ reindex_jobs = Table(
     Column("build_id", Text),  # the last build announced to the fleet
 )
 
-COPIED_TABLES = (conversations, turns, answers, feedback)  # in dependency order
+COPIED_TABLES = (conversations, turns, answers, feedback, gap_reviews)  # in dependency order

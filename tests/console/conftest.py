@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from console_pages import ADMIN_KEY, SEARCH_KEY
 from support import SMALL_CORPUS, LiveServer, write_corpus
 from widget.conftest import artifacts, axe_script, make_page, page, pytest_configure  # noqa: F401 (shared with the widget)
 
-ADMIN_KEY = "cle-admin-de-la-console-0123456789"
-SEARCH_KEY = "cle-de-recherche-de-la-console-0123"
 
 
 @pytest.fixture(scope="module")

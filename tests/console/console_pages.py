@@ -5,6 +5,8 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 KEY_STORAGE = "eclaireur.console.cle"
+ADMIN_KEY = "cle-admin-de-la-console-0123456789"  # named « admin-1 » (first of ECLAIREUR_ADMIN_API_KEYS)
+SEARCH_KEY = "cle-de-recherche-de-la-console-0123"
 
 
 def log_in(page: Page, base_url: str, key: str) -> None:

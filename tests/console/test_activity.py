@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import ADMIN_KEY
-from console_pages import chart_counts, log_in
+from console_pages import ADMIN_KEY, chart_counts, log_in
 from playwright.sync_api import expect
 
 QUESTIONS = {
@@ -42,6 +41,9 @@ def test_the_charts_show_questions_outcomes_and_feedback_per_channel_with_data_t
     expect(chart).to_have_accessible_name(re.compile(
         r"^Questions par jour et par canal, 30 derniers jours : 6 questions au total \(Telegram : 3, Widget intranet : 2, "
         r"API : 1\), du \d{1,2} \w+ \d{4} au \d{1,2} \w+ \d{4}\.$"))
+    assert chart_counts(page, "reponses-par-jour") == {key: n for key, n in (("answered", answered), ("no_answer", len(flat) - answered))
+                                                       if n}
+    assert chart_counts(page, "avis-par-jour") == {"useful": len(QUESTIONS), "not_useful": 2}  # see ask_everywhere
     figures = page.locator("#chiffres")
     expect(figures).to_contain_text("Questions6")
     expect(figures).to_contain_text(f"{answered} réponses données")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import ADMIN_KEY
-from console_pages import log_in
+from console_pages import ADMIN_KEY, log_in
 from playwright.sync_api import expect
 
 NEW_GUIDE = """---

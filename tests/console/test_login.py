@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import ADMIN_KEY, SEARCH_KEY
-from console_pages import KEY_STORAGE, log_in, submit_key
+from console_pages import ADMIN_KEY, KEY_STORAGE, SEARCH_KEY, log_in, submit_key
 from playwright.sync_api import expect
 
 WRONG_KEY = "une-cle-qui-n-existe-pas-0123456789"

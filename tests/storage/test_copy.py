@@ -9,6 +9,7 @@ import pytest
 
 from assistant.cli import main
 from assistant.storage import Caller, ForeignRecord, Records
+from assistant.storage.console import review_gap
 
 ALICE, BOB = Caller("key:alice"), Caller("key:bob")
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -31,6 +32,7 @@ def sqlite_install(tmp_path, monkeypatch):
     records.start_conversation(BOB)
     for question in ("Comment obtenir un badge ?", "Menu de la cantine ?"):
         records.record_answer(None, question, "no_answer", 0.1, "telegram", 30.0, BOB)
+    review_gap(records.database, ["menu de la cantine ?"], "Menu de la cantine ?", "hors_sujet", "admin-1", datetime.now(UTC))
     return records, conversation, wrong
 
 
@@ -44,7 +46,7 @@ def test_a_sqlite_install_moves_to_postgresql_with_the_same_reports(sqlite_insta
     source, conversation, _ = sqlite_install
     url = postgres.database()
     counts = copy_to(url, capsys)
-    assert counts == {"conversations": (2, 2), "turns": (2, 2), "answers": (4, 4), "feedback": (2, 2)}
+    assert counts == {"conversations": (2, 2), "turns": (2, 2), "answers": (4, 4), "feedback": (2, 2), "gap_reviews": (1, 1)}
 
     target = Records(url)
     assert target.stats(EPOCH) == source.stats(EPOCH)

@@ -1,16 +1,34 @@
-"""``/admin``: content gaps, usage statistics, corpus, privacy settings, background reindex (scope « admin »)."""
+"""``/admin``: content gaps and their review, usage statistics, rated answers, CSV exports, corpus, privacy settings,
+background reindex (scope « admin »). The console ``/admin/`` reads only these."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from ...service import Eclaireur
 from ..dependencies import get_service
 from ..errors import PROTECTED, error_responses
 from ...corpus_overview import corpus_overview
-from ..schemas import CorpusResponse, GapOut, GapsResponse, PrivacyResponse, ReindexStatus, StatsResponse
+from ...storage.console import questions_between, rated_answers, review_gap, reviewed_gaps
+from ...storage.gaps import wording_key
+from ..csv_export import csv_text
+from ..keys import ApiKey
+from ..schemas import (
+    CorpusResponse,
+    GapOut,
+    GapReviewRequest,
+    GapsResponse,
+    PrivacyResponse,
+    RatedAnswerOut,
+    RatedAnswersResponse,
+    ReindexStatus,
+    ReviewOut,
+    StatsResponse,
+)
 from ..security import require
 
 router = APIRouter(prefix="/admin", tags=["administration"], dependencies=[Depends(require("admin"))],
@@ -19,8 +37,83 @@ router = APIRouter(prefix="/admin", tags=["administration"], dependencies=[Depen
 
 @router.get("/gaps", response_model=GapsResponse, summary="Questions sans bonne réponse, regroupées")
 def gaps(days: int = Query(90, ge=1, le=3650, description="Période examinée, en jours"),
+         reviewed: bool = Query(False, description="true : aussi les groupes traités ou hors sujet"),
          service: Eclaireur = Depends(get_service)) -> GapsResponse:
-    return GapsResponse(days=days, gaps=[GapOut(**asdict(gap)) for gap in service.gaps(days)])
+    """Sans `reviewed`, la liste de travail : groupes jamais examinés, « à écrire », ou revenus après « traité »."""
+    groups = reviewed_gaps(service.database, service.gaps(days))
+    return GapsResponse(days=days, gaps=[gap_out(group) for group in groups if reviewed or group.open])
+
+
+def gap_out(group) -> GapOut:
+    return GapOut(**asdict(group.gap), review=ReviewOut(**asdict(group.review)) if group.review else None,
+                  returned=group.returned)
+
+
+@router.post("/gaps/review", response_model=ReviewOut, summary="Marquer un groupe : traité, à écrire ou hors sujet")
+def review(request: GapReviewRequest, key: ApiKey | None = Depends(require("admin")),
+           service: Eclaireur = Depends(get_service)) -> ReviewOut:
+    """Toutes les formulations du groupe reçoivent la décision, avec le nom de la clé et la date."""
+    decision = review_gap(service.database, [wording_key(w) for w in request.wordings], request.question, request.state,
+                          key.name if key else "local", datetime.now(UTC))
+    return ReviewOut(**asdict(decision))
+
+
+@router.get("/feedback", response_model=RatedAnswersResponse, summary="Derniers avis, avec question, réponse et sources")
+def feedback(rating: Literal["not_useful", "useful", "all"] = Query("not_useful", description="Avis retenus"),
+             channel: Literal["telegram", "widget", "api"] | None = Query(None),
+             since: date | None = Query(None, description="Premier jour (AAAA-MM-JJ, UTC)"),
+             until: date | None = Query(None, description="Dernier jour inclus (AAAA-MM-JJ, UTC)"),
+             limit: int = Query(50, ge=1, le=500), service: Eclaireur = Depends(get_service)) -> RatedAnswersResponse:
+    check_period(since, until)
+    useful = None if rating == "all" else rating == "useful"
+    rows = rated_answers(service.database, useful, channel, day_start(since), day_start(until, 1), limit)
+    return RatedAnswersResponse(answers=[RatedAnswerOut(**asdict(row)) for row in rows])
+
+
+@router.get("/export/questions.csv", response_class=Response, summary="Questions d'une période (CSV)",
+            responses={200: {"content": {"text/csv": {}}}})
+def export_questions(request: Request, since: date = Query(..., description="Premier jour (AAAA-MM-JJ, UTC)"),
+                     until: date = Query(..., description="Dernier jour inclus (AAAA-MM-JJ, UTC)"),
+                     service: Eclaireur = Depends(get_service)) -> Response:
+    """Sans la colonne `question` quand ECLAIREUR_RECORD_QUESTION_TEXT=false (le texte n'est pas gardé)."""
+    check_period(since, until)
+    keep_text = request.app.state.settings.record_question_text
+    header = ["date", "canal", "statut", "confiance", "latence_ms", "avis", "commentaire"] + (["question"] if keep_text else [])
+    rows = ([created_at, channel, status, round(confidence, 3), round(latency, 1),
+             "" if useful is None else ("utile" if useful else "inutile"), comment] + ([question] if keep_text else [])
+            for created_at, channel, status, confidence, latency, useful, comment, question
+            in questions_between(service.database, day_start(since), day_start(until, 1)))
+    return csv_response(csv_text(header, rows), f"questions-{since}-{until}.csv")
+
+
+@router.get("/export/gaps.csv", response_class=Response, summary="Questions sans bonne réponse d'une période, regroupées (CSV)",
+            responses={200: {"content": {"text/csv": {}}}})
+def export_gaps(since: date = Query(..., description="Premier jour (AAAA-MM-JJ, UTC)"),
+                until: date = Query(..., description="Dernier jour inclus (AAAA-MM-JJ, UTC)"),
+                service: Eclaireur = Depends(get_service)) -> Response:
+    check_period(since, until)
+    end = day_start(until, 1)
+    groups = reviewed_gaps(service.database, service.gaps((end - day_start(since)).days, end))
+    header = ["question", "nombre", "premiere_fois", "derniere_fois", "sans_reponse", "jugees_inutiles", "etat", "revenu",
+              "exemples", "documents_proches"]
+    rows = ([g.gap.question, g.gap.count, g.gap.first_asked, g.gap.last_asked, g.gap.reasons.get("no_answer", 0),
+             g.gap.reasons.get("not_useful", 0), g.review.state if g.review else "", "oui" if g.returned else "non",
+             " | ".join(g.gap.examples), " | ".join(d["document_id"] for d in g.gap.documents)] for g in groups)
+    return csv_response(csv_text(header, rows), f"contenus-a-ecrire-{since}-{until}.csv")
+
+
+def check_period(since: date | None, until: date | None) -> None:
+    if since and until and since > until:
+        raise HTTPException(422, f"Période vide : le premier jour ({since:%d/%m/%Y}) est après le dernier ({until:%d/%m/%Y}).")
+
+
+def day_start(day: date | None, plus_days: int = 0) -> datetime | None:
+    return datetime.combine(day, time(), UTC) + timedelta(days=plus_days) if day else None
+
+
+def csv_response(text: str, filename: str) -> Response:
+    return Response(text.encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
 
 
 @router.get("/stats", response_model=StatsResponse, summary="Statistiques d'usage")

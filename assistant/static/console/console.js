@@ -152,8 +152,9 @@
     await guarded("etat-activite", async () => {
       privacy = privacy || (await json("/admin/privacy"));
       showPrivacy();
+      showExportNote();
     });
-    await Promise.all([loadActivity(), loadGaps(), loadCorpus(), followReindex(false)]);
+    await Promise.all([loadActivity(), loadGaps(), loadFeedback(), loadCorpus(), followReindex(false)]);
   }
 
   function showPrivacy() {
@@ -272,22 +273,118 @@
     await guarded("etat-lacunes", async () => {
       const { gaps } = await json(`/admin/gaps?days=${period()}`);
       $("liste-lacunes").replaceChildren(...gaps.map(gapCard));
+      $("etat-lacunes").textContent = gaps.length ? `${number.format(gaps.length)} groupe(s) à examiner.` : "";
       if (!gaps.length) $("etat-lacunes").textContent = privacy && !privacy.record_question_text
         ? "Le texte des questions n'est pas enregistré : les questions sans réponse ne peuvent pas être regroupées."
         : "Aucune question sans réponse sur la période : rien à écrire pour l'instant.";
     });
   }
 
-  function gapCard(gap) {
+  const REVIEWS = [
+    { state: "traite", label: "Traité", done: "marqué « traité »" },
+    { state: "a_ecrire", label: "À écrire", done: "marqué « à écrire »" },
+    { state: "hors_sujet", label: "Hors sujet", done: "marqué « hors sujet » : il est ignoré désormais" },
+  ];
+
+  function gapCard(gap, index) {
     const reasons = [];
     if (gap.reasons.no_answer) reasons.push(`${number.format(gap.reasons.no_answer)} sans réponse`);
-    if (gap.reasons.not_useful) reasons.push(`${number.format(gap.reasons.not_useful)} jugées inutiles`);
-    return el("li", { class: "carte" },
-      el("h3", { text: gap.question }),
-      el("p", { class: "meta", text: `${number.format(gap.count)} question${gap.count > 1 ? "s" : ""} (${reasons.join(", ")}), `
-        + `dernière le ${formatDate(gap.last_asked)}` }),
+    if (gap.reasons.not_useful) reasons.push(`${number.format(gap.reasons.not_useful)} jugée(s) inutile(s)`);
+    const titleId = `lacune-${index}`;
+    const tags = [];
+    if (gap.returned) {
+      tags.push(el("span", { class: "etiquette etiquette-alerte", text: "Revenu" }),
+                `Marqué « traité » le ${formatDate(gap.review.reviewed_at)} par ${gap.review.reviewer}, de nouveau sans bonne réponse depuis.`);
+    } else if (gap.review?.state === "a_ecrire") {
+      tags.push(el("span", { class: "etiquette", text: "À écrire" }), `Décidé le ${formatDate(gap.review.reviewed_at)} par ${gap.review.reviewer}.`);
+    }
+    return el("li", { class: "carte", "aria-labelledby": titleId },
+      el("h3", { id: titleId, text: gap.question }),
+      tags.length ? el("p", { class: "meta" }, tags) : null,
+      el("p", { class: "meta", text: `${number.format(gap.count)} question(s) (${reasons.join(", ")}), `
+        + `du ${formatDate(gap.first_asked || gap.last_asked)} au ${formatDate(gap.last_asked)}` }),
       el("p", { class: "meta", text: "Exemples :" }),
-      el("ul", {}, gap.examples.slice(0, 3).map((example) => el("li", { text: example }))));
+      el("ul", {}, gap.examples.slice(0, 3).map((example) => el("li", { text: example }))),
+      gap.documents.length ? [el("p", { class: "meta", text: "Documents les plus proches :" }),
+                               el("ul", {}, gap.documents.map((d) => el("li", {}, `${d.title} `, el("code", { text: d.document_id }))))] : null,
+      gap.answers.length ? [el("p", { class: "meta", text: "Réponse donnée puis jugée inutile :" }),
+                             gap.answers.map((answer) => el("blockquote", { class: "citation", text: answer }))] : null,
+      el("div", { class: "actions", role: "group", "aria-label": `Décision pour « ${gap.question} »` },
+        REVIEWS.map((r) => {
+          const button = el("button", { type: "button", class: "bouton bouton-secondaire bouton-petit", text: r.label,
+                                        "aria-pressed": gap.review?.state === r.state && !gap.returned ? "true" : "false" });
+          button.addEventListener("click", () => reviewGap(gap, r));
+          return button;
+        })));
+  }
+
+  async function reviewGap(gap, review) {
+    await guarded("etat-lacunes", async () => {
+      await json("/admin/gaps/review", { method: "POST", body: { question: gap.question, wordings: gap.wordings, state: review.state } });
+      await loadGaps();
+      $("etat-lacunes").textContent = `Groupe « ${gap.question} » ${review.done}.`;
+      $("titre-lacunes").focus();
+    });
+  }
+
+  // ---------- feedback ----------
+
+  async function loadFeedback() {
+    await guarded("etat-avis", async () => {
+      const params = new URLSearchParams({ rating: "not_useful", limit: "50" });
+      const channel = $("avis-canal").value, since = $("avis-debut").value, until = $("avis-fin").value;
+      if (channel) params.set("channel", channel);
+      if (since) params.set("since", since);
+      if (until) params.set("until", until);
+      const { answers } = await json(`/admin/feedback?${params}`);
+      $("liste-avis").replaceChildren(...answers.map(feedbackCard));
+      $("etat-avis").textContent = answers.length ? `${number.format(answers.length)} avis 👎 (les plus récents d'abord).`
+        : "Aucun avis 👎 pour ces critères.";
+    });
+  }
+
+  function feedbackCard(item, index) {
+    const channel = CHANNELS.find((c) => c.key === item.channel)?.label || item.channel;
+    const titleId = `avis-${index}`;
+    return el("li", { class: "carte", "aria-labelledby": titleId },
+      el("h3", { id: titleId, text: item.question ?? "Question non enregistrée (ECLAIREUR_RECORD_QUESTION_TEXT=false)" }),
+      el("p", { class: "meta", text: `👎 le ${formatDate(item.rated_at)}, ${channel}${item.status === "no_answer" ? ", sans réponse" : ""}` }),
+      item.comment ? el("p", {}, el("strong", { text: "Commentaire : " }), item.comment) : el("p", { class: "meta", text: "Sans commentaire." }),
+      item.answer ? el("blockquote", { class: "citation", text: item.answer }) : null,
+      item.sources.length ? el("ul", {}, item.sources.map((d) => el("li", {}, `${d.title} `, el("code", { text: d.document_id })))) : null);
+  }
+
+  // ---------- exports ----------
+
+  function showExportNote() {
+    $("note-export").textContent = "Fichiers CSV (séparateur point-virgule), jours inclus, dates en UTC. " + (privacy.record_question_text
+      ? "Les questions peuvent contenir des données personnelles : conservez les fichiers le temps nécessaire seulement."
+      : "Le texte des questions n'est pas enregistré (ECLAIREUR_RECORD_QUESTION_TEXT=false) : l'export des questions n'a pas de "
+        + "colonne « question », et il n'y a pas de contenus à écrire à exporter.");
+    const today = new Date().toISOString().slice(0, 10);
+    $("export-fin").value ||= today;
+    $("export-debut").value ||= lastDays(30)[0];
+  }
+
+  async function exportCsv(event) {
+    event.preventDefault();
+    const what = event.submitter?.value || "questions";
+    const since = $("export-debut").value, until = $("export-fin").value;
+    if (!since || !until) {
+      $("etat-export").textContent = "Choisissez le premier et le dernier jour de la période.";
+      return;
+    }
+    await guarded("etat-export", async () => {
+      const response = await call(`/admin/export/${what}.csv?${new URLSearchParams({ since, until })}`);
+      const name = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "")?.[1] || `${what}.csv`;
+      const url = URL.createObjectURL(await response.blob());
+      const link = el("a", { href: url, download: name, hidden: true });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      $("etat-export").textContent = `Fichier « ${name} » téléchargé.`;
+    });
   }
 
   // ---------- corpus and index ----------
@@ -376,6 +473,8 @@
     $("formulaire-connexion").addEventListener("submit", login);
     $("deconnexion").addEventListener("click", () => logout());
     $("reindexer").addEventListener("click", reindex);
+    $("filtres-avis").addEventListener("submit", (event) => { event.preventDefault(); loadFeedback(); });
+    $("formulaire-export").addEventListener("submit", exportCsv);
     for (const radio of document.querySelectorAll("input[name=periode]")) {
       radio.addEventListener("change", () => Promise.all([loadActivity(), loadGaps()]));
     }
