@@ -177,7 +177,7 @@ def make_snippet(text: str, terms: set[str], width: int = SNIPPET_CHARS) -> str:
     elif not spans:
         window = (0, width)
     else:
-        best = max(range(len(spans)), key=lambda i: sum(1 for s, _ in spans[i:] if s < spans[i][0] + width))
+        best = densest_window([s for s, _ in spans], width)
         start = max(0, spans[best][0] - width // 4)
         window = (start, min(len(text), start + width))
     start, end = window
@@ -195,3 +195,15 @@ def make_snippet(text: str, terms: set[str], width: int = SNIPPET_CHARS) -> str:
     parts.append(html.escape(text[cursor:end]))
     snippet = "".join(parts).replace("\n", " ")
     return ("…" if start > 0 else "") + snippet + ("…" if end < len(text) else "")
+
+
+def densest_window(starts: list[int], width: int) -> int:
+    """Index of the first of the sorted ``starts`` that opens the window of ``width`` characters holding the most
+    of them (one pass, however many matches)."""
+    best, most, end = 0, 0, 0
+    for first, start in enumerate(starts):
+        while end < len(starts) and starts[end] < start + width:
+            end += 1
+        if end - first > most:
+            best, most = first, end - first
+    return best

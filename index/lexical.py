@@ -17,9 +17,10 @@ import numpy as np
 import Stemmer
 from scipy import sparse
 
-# A word, after an optional elided article or pronoun (« l' », « qu' »…); words may carry combining
-# accents (decomposed text from some PDFs and macOS files).
-WORD = re.compile(r"(?:\b(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu)['’])?([\w\u0300-\u036f]+)", re.UNICODE | re.I)
+# A word, which may carry combining accents (decomposed text from some PDFs and macOS files). An elided article
+# or pronoun (« l' », « qu' », « lorsqu' »…) is a word of its own, dropped as a single letter or a stop word: a
+# plain character class scans about twice as fast as a pattern that looks for elisions.
+WORD = re.compile(r"[\w\u0300-\u036f]+")
 
 FRENCH_STOP_WORDS = frozenset("""
 a afin ai aie aient aies ait alors as au aucun aucune aupres auquel aura aurai auraient aurais aurait
@@ -34,6 +35,7 @@ nous on ont or ou par parce pas peu peut peuvent plus pour pourquoi puis qu quan
 quelles quels qui quoi s sa sans se sera serai seraient serais serait seras serez seriez serions serons
 seront ses si sien sienne soi soient sois soit sommes son sont sous soyez soyons suis sur t ta te tes
 toi ton tous tout toute toutes tres tu un une unes uns vers voici voila vos votre vous y
+lorsqu puisqu quoiqu
 """.split())
 
 _stemmer = Stemmer.Stemmer("french")
@@ -58,9 +60,9 @@ def analyze_with_spans(text: str) -> list[tuple[str, int, int]]:
     """Index terms with the character span of the word each comes from (for highlighting)."""
     out = []
     for match in WORD.finditer(text):
-        term = _term(match.group(1))
+        term = _term(match.group())
         if term:
-            out.append((term, match.start(1), match.end(1)))
+            out.append((term, match.start(), match.end()))
     return out
 
 

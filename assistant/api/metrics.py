@@ -8,8 +8,6 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
-from starlette.middleware.base import BaseHTTPMiddleware
-from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
@@ -38,24 +36,37 @@ class Metrics:
                                    registry=self.registry)
 
 
-def labels(request: Request) -> tuple[str, str]:
+def labels(scope: dict) -> tuple[str, str]:
     """The route's template (``/documents/{document_id:path}``, never the path asked for) and the method."""
-    route = request.scope.get("route")
-    endpoint = getattr(route, "path", None) or UNROUTED
-    return endpoint, request.method if request.method in METHODS else "OTHER"
+    endpoint = getattr(scope.get("route"), "path", None) or UNROUTED
+    return endpoint, scope["method"] if scope["method"] in METHODS else "OTHER"
 
 
-class MetricsMiddleware(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next):
+class MetricsMiddleware:
+    """ASGI middleware: counts each HTTP request by route and status, and times it. Plain ASGI rather than
+    Starlette's ``BaseHTTPMiddleware``, which costs a task and a stream per request."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
         status = 500
+
+        async def send_noting_status(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
+            await self.app(scope, receive, send_noting_status)
         finally:
-            endpoint, method = labels(request)
-            metrics: Metrics = request.app.state.metrics
+            endpoint, method = labels(scope)
+            metrics: Metrics = scope["app"].state.metrics
             metrics.requests.labels(endpoint, method, str(status)).inc()
             metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
 
