@@ -38,7 +38,7 @@
       if (name === "text") node.textContent = value;
       else node.setAttribute(name, value === true ? "" : value);
     }
-    node.append(...children.flat().filter((child) => child != null));
+    node.append(...children.flat(Infinity).filter((child) => child != null));
     return node;
   }
 
