@@ -171,13 +171,44 @@ def run_index(args, settings: Settings) -> int:
 
     settings = _with(settings, corpus_dir=args.corpus, index_dir=args.index)
     ensure_default_model(settings)
-    report = build_index(settings.corpus(), settings.index_dir, settings.index_config(),
-                         progress=sys.stderr.isatty())
+
+    def build(on_progress=None):
+        return build_index(settings.corpus(), settings.index_dir, settings.index_config(), progress=sys.stderr.isatty(),
+                           on_progress=on_progress)
+
+    report = build_for_fleet(settings, build) if settings.database_url else build()
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         return 0
     print(format_build_report(report))
     return 0
+
+
+def build_for_fleet(settings: Settings, build):
+    """The build under the fleet's lease (refused while a replica builds), then announced: every replica swaps it in."""
+    from index.builder import current_build
+
+    from .reindex import ReindexJob
+    from .storage import Database
+    from .storage.leases import BuildLease
+
+    lease = BuildLease(Database(settings.database_location(), timeout=settings.records_busy_timeout_seconds),
+                       settings.reindex_lease_seconds)
+    built = []
+
+    def build_and_announce(on_progress):
+        built.append(build(on_progress))
+        lease.announce(current_build(settings.index_dir).name)
+        return built[0]
+
+    job = ReindexJob(build_and_announce, lease)
+    if not job.start():
+        raise RuntimeError(f"Une reconstruction est déjà en cours dans la flotte (démarrée le {job.state.started_at}) : "
+                           "réessayez quand elle sera finie (GET /admin/reindex).")
+    job.wait()
+    if not built:
+        raise RuntimeError(f"Échec de la reconstruction : {job.state.error}")
+    return built[0]
 
 
 def format_build_report(report) -> str:

@@ -18,15 +18,18 @@ from .answers import Answer, AnswerComposer, Citation
 from .encoding import SharedEncoder
 from .followups import retrieval_query
 from .generation import GenerationError, LLMClient
-from .reindex import ReindexJob
+from .reindex import BuildFollower, ReindexJob
 from .retention import DailyPurge
 from .rerank import RerankClient
 from .retrieval import Retriever, SearchFilters, SearchOutcome
 from .settings import Settings
 from .sources_sync import SourcesSyncJob
 from .storage import INTERNAL, Caller, Database, Gap, Records, RecordsUnavailable, group_similar
+from .storage.leases import BuildLease
 
 ASK_DOCUMENTS = 8
+DATABASE_DOWN = ("Base de suivi indisponible : les questions ne sont pas enregistrées et les avis sont refusés "
+                 "jusqu'à son retour.")
 GENERATION_PASSAGES = 5
 
 logger = logging.getLogger(__name__)
@@ -55,6 +58,7 @@ class Health:
     vector_index: str
     encoder: str  # the engine encoding queries: torch, onnx or onnx-int8
     warnings: tuple[str, ...] = ()  # in French: e.g. a damaged index replaced by the previous build
+    database: str = "ok"  # the records database answers (ok) or not (unavailable)
 
 
 class Eclaireur:
@@ -71,7 +75,9 @@ class Eclaireur:
         self.database = Database(settings.database_location(), timeout=settings.records_busy_timeout_seconds)
         self.records = Records(self.database, timedelta(hours=settings.conversation_ttl_hours), settings.record_question_text,
                                max_turns=settings.conversation_max_turns)
-        self.reindex = ReindexJob(self.build)
+        self.builds = BuildLease(self.database, settings.reindex_lease_seconds)
+        self.reindex = ReindexJob(self.build, self.builds)
+        self.follower = BuildFollower(self.builds, self.live_build, self.reload)
         self.retention = DailyPurge(self.database, settings.question_retention_days)
         self.sources_sync = SourcesSyncJob(self.sync_sources, self.build)
         llm_config = settings.llm_config()
@@ -84,6 +90,10 @@ class Eclaireur:
         report = build_index(self.settings.corpus(), self.settings.index_dir, self.settings.index_config(),
                              embedder=self.embedder, progress=progress, on_progress=on_progress)
         self.reload()
+        try:
+            self.builds.announce(self.live_build())
+        except RecordsUnavailable as error:
+            logger.warning("Construction non annoncée aux autres processus : %s", error)
         return report
 
     def sync_sources(self, name: str | None = None, on_page=None) -> list:
@@ -106,6 +116,7 @@ class Eclaireur:
         if self.settings.sources_sync_hours:
             self.sources_sync.schedule(self.settings.sources_sync_hours)
         self.retention.start()
+        self.follower.start(self.settings.build_poll_seconds)
         if is_up_to_date(self.settings.corpus(), self.settings.index_dir, self.settings.index_config()):
             self.reload()
             return None
@@ -115,7 +126,10 @@ class Eclaireur:
             logger.info("Pas d'index utilisable (%s) : construction avant de servir", reason)
             return self.build(progress=progress)
         logger.info("Index périmé : l'index complet précédent reste en service pendant sa mise à jour en arrière-plan")
-        self.reindex.start()
+        try:
+            self.reindex.start()
+        except RecordsUnavailable as error:
+            logger.warning("Mise à jour de l'index reportée (bail de construction inaccessible) : %s", error)
         return None
 
     def reload(self) -> None:
@@ -126,6 +140,11 @@ class Eclaireur:
                                                                          self.reranker)
         if previous is not None and previous.snapshot.path != snapshot.path:
             logger.info("Nouvel index en service : %s", snapshot.path.name)
+
+    def live_build(self) -> str:
+        """The id of the build in service (its folder's name), or "" before the first load."""
+        retriever = self._retriever
+        return retriever.snapshot.path.name if retriever is not None else ""
 
     @property
     def retriever(self) -> Retriever:
@@ -214,13 +233,15 @@ class Eclaireur:
 
     def health(self) -> Health:
         retriever = self._retriever
+        database = "ok" if self.database.ping() else "unavailable"
         if retriever is None:
             return Health(False, self.embedder.name, self.embedder.fingerprint, 0, 0, "", "", "",
-                          self.embedder.engine)
+                          self.embedder.engine, database=database)
         manifest = retriever.snapshot.manifest
+        warnings = tuple(self._without_paths(w) for w in retriever.snapshot.warnings)
         return Health(True, manifest.model_name, manifest.model_fingerprint, manifest.documents, manifest.chunks,
                       manifest.built_at, retriever.snapshot.path.name, manifest.vector_index.get("type", ""),
-                      self.embedder.engine, tuple(self._without_paths(w) for w in retriever.snapshot.warnings))
+                      self.embedder.engine, warnings + ((DATABASE_DOWN,) if database != "ok" else ()), database)
 
     def _without_paths(self, text: str) -> str:
         """A warning for ``/health``: the index folder's absolute path removed, build and file names kept."""

@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     question_retention_days: int = Field(365, ge=1, le=3650, description="Questions, réponses et avis plus anciens "
                                          "effacés chaque jour")
     records_busy_timeout_seconds: float = Field(2.0, gt=0, le=60, description="Attente maximale d'une base de suivi verrouillée")
+    reindex_lease_seconds: float = Field(60.0, ge=1, le=3600, description="Bail d'une reconstruction de l'index, renouvelé "
+                                         "chaque seconde : une réplique arrêtée en pleine reconstruction le libère à son terme")
+    build_poll_seconds: float = Field(1.0, gt=0, le=60, description="Chaque réplique vérifie à ce rythme si une nouvelle "
+                                      "construction de l'index a été annoncée, et la charge")
     min_confidence: float = Field(0.4, ge=0.0, le=1.0, description="En dessous, réponse « no_answer » (la confiance "
                                   "estime la chance que la réponse énonce ce qui est demandé ; voir benchmarks/calibrate_ask.py)")
 

@@ -125,10 +125,15 @@ class HealthResponse(BaseModel):
     chunks: int
     built_at: str = Field(description="Date de construction de l'index (ISO 8601, UTC)")
     build: str = Field(description="Identifiant de la construction de l'index en service (jamais un chemin)")
+    build_id: str = Field("", description="Le même identifiant, sous le nom qu'attendent les outils de déploiement : "
+                                          "toutes les répliques d'une flotte affichent le même quelques secondes après "
+                                          "une reconstruction")
     vector_index: str = Field(description="flat (exact) ou hnsw (approché)")
     encoder: str = Field("", description="Moteur d'encodage des requêtes : onnx, onnx-int8 ou torch (vide au démarrage)")
     warnings: list[str] = Field(default_factory=list, description="Défauts en cours, en français (ex. index endommagé "
                                                                   "remplacé par le précédent)")
+    database: str = Field("", description="Base de suivi : ok, ou unavailable (la recherche et les réponses continuent, "
+                                          "sans enregistrement) ; vide au démarrage")
 
 
 class FieldError(BaseModel):

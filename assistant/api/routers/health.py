@@ -17,9 +17,9 @@ def health(request: Request, response: Response) -> HealthResponse:
     if service is None:
         response.status_code = 503
         return HealthResponse(status="starting", ready=False, model="", model_fingerprint="", documents=0, chunks=0,
-                              built_at="", build="", vector_index="")
+                              built_at="", build="", build_id="", vector_index="", database="")
     facts = service.health()
     if not facts.ready:
         response.status_code = 503
     status = "starting" if not facts.ready else "degraded" if facts.warnings else "ok"
-    return HealthResponse(status=status, **asdict(facts))
+    return HealthResponse(status=status, build_id=facts.build, **asdict(facts))
