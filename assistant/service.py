@@ -19,8 +19,8 @@ from .encoding import SharedEncoder
 from .followups import retrieval_query
 from .generation import GenerationError, LLMClient
 from .reindex import BuildFollower, ReindexJob
-from .retention import DailyPurge
 from .rerank import RerankClient
+from .retention import DailyPurge
 from .retrieval import Retriever, SearchFilters, SearchOutcome
 from .settings import Settings
 from .sources_sync import SourcesSyncJob
@@ -78,6 +78,8 @@ class Eclaireur:
         self.builds = BuildLease(self.database, settings.reindex_lease_seconds)
         self.reindex = ReindexJob(self.build, self.builds)
         self.follower = BuildFollower(self.builds, self.live_build, self.reload)
+        self._skipped_lock = threading.Lock()
+        self.records_skipped = 0  # questions answered but not recorded (database unavailable), for /metrics
         self.retention = DailyPurge(self.database, settings.question_retention_days)
         self.sources_sync = SourcesSyncJob(self.sync_sources, self.build)
         llm_config = settings.llm_config()
@@ -162,8 +164,9 @@ class Eclaireur:
 
         Raises ``ForeignRecord`` when the conversation belongs to another caller.
 
-        When the records store is unavailable (locked, read-only, disk full), the question is still answered,
-        without its conversation history; it is not logged (a warning says so) and ``answer_id`` is empty.
+        When the records store is unavailable (unreachable, locked, read-only, disk full), the question is still
+        answered, without its conversation history; it is not logged (a warning says so, ``records_skipped``
+        counts it) and ``answer_id`` is empty.
         """
         started = time.perf_counter()
         try:
@@ -172,7 +175,7 @@ class Eclaireur:
                 conversation_id, history = self.records.start_conversation(caller), []
             recorded = True
         except RecordsUnavailable as error:
-            logger.warning("Question non enregistrée, réponse donnée quand même : %s", error)
+            self._skip_record(error)
             conversation_id, history, recorded = conversation_id or uuid.uuid4().hex, [], False
         query = retrieval_query(question, history)
         retriever = self.retriever
@@ -196,8 +199,13 @@ class Eclaireur:
                 answer_id = self.records.record_answer(conversation_id, question, answer.status, answer.confidence, channel,
                                                        timings["total_ms"], caller, answer.text, answer_sources(answer))
         except RecordsUnavailable as error:
-            logger.warning("Question non enregistrée, réponse donnée quand même : %s", error)
+            self._skip_record(error)
         return AskResult(answer, answer_id, conversation_id, query, timings, fallback, outcome.rerank_fallback)
+
+    def _skip_record(self, error: RecordsUnavailable) -> None:
+        logger.warning("Question non enregistrée, réponse donnée quand même : %s", error)
+        with self._skipped_lock:
+            self.records_skipped += 1
 
     def _generate(self, question: str, outcome: SearchOutcome, extractive: Answer) -> Answer:
         passages = extractive.passages[:GENERATION_PASSAGES]  # the reader's choice, best first

@@ -34,6 +34,9 @@ class Metrics:
                                      registry=self.registry)
         self.encoder_texts = Gauge("eclaireur_encoder_texts", "Textes encodés dans ces lots (÷ lots = taille moyenne)",
                                    registry=self.registry)
+        self.database_up = Gauge("eclaireur_database_up", "Base de suivi joignable (1) ou non (0)", registry=self.registry)
+        self.records_skipped = Gauge("eclaireur_records_skipped", "Questions répondues sans être enregistrées (base de "
+                                     "suivi indisponible), depuis le démarrage", registry=self.registry)
 
 
 def labels(scope: dict) -> tuple[str, str]:
@@ -81,6 +84,8 @@ def exposition(app) -> PlainTextResponse:
         metrics.chunks.set(current.chunks)
         metrics.encoder_batches.set(service.encoder.batches)
         metrics.encoder_texts.set(service.encoder.batched_texts)
+        metrics.database_up.set(current.database == "ok")
+        metrics.records_skipped.set(service.records_skipped)
     return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
