@@ -4,16 +4,20 @@ disliked answers, the questions of a period (CSV export), and the retention purg
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
+import numpy as np
+from sqlalchemy import and_, delete, func, or_, select
 
 from .database import Database
-from .gaps import Gap
-from .schema import answers, conversations, feedback, gap_reviews
+from .gaps import SHOWN_ANSWERS, SHOWN_DOCUMENTS, Gap, GapWording, group_wordings
+from .schema import answers, conversations, feedback, gap_reviews, gap_vectors
 from .upsert import upsert
+
+SAMPLES_PER_WORDING = 5  # recent failures read per wording for the documents and answers shown
 
 REVIEW_STATES = ("traite", "a_ecrire", "hors_sujet")
 
@@ -85,6 +89,79 @@ def reviewed_gaps(database: Database, gaps: list[Gap]) -> list[ReviewedGap]:
     return reviewed
 
 
+def worklist(database: Database, encode: Callable[[list[str]], np.ndarray], model: str, since: datetime, until: datetime,
+             include_reviewed: bool = False, limit: int | None = None) -> list[ReviewedGap]:
+    """The gap groups of a period with their review, largest first: by default only those still open, at most
+    ``limit``; each with its closest documents and the answers judged not useful."""
+    groups = reviewed_gaps(database, group_wordings(gap_wordings(database, since, until),
+                                                    lambda keys, texts: wording_vectors(database, keys, texts, encode, model)))
+    shown = [group for group in groups if include_reviewed or group.open][:limit]
+    samples = failure_samples(database, [text for group in shown for text in group.gap.examples], since, until) if shown else {}
+    return [replace(group, gap=with_samples(group.gap, samples)) for group in shown]
+
+
+def gap_wordings(database: Database, since: datetime, until: datetime) -> list[GapWording]:
+    """Each exact wording asked from ``since`` until before ``until`` that got no answer or a 👎, counted by the database."""
+    period = and_(answers.c.question.is_not(None), answers.c.created_at >= since.isoformat(), answers.c.created_at < until.isoformat())
+    columns = (answers.c.question, func.count(), func.min(answers.c.created_at), func.max(answers.c.created_at))
+    unanswered = select(*columns).where(answers.c.status == "no_answer", period).group_by(answers.c.question)
+    disliked = (select(*columns).select_from(feedback.join(answers, answers.c.answer_id == feedback.c.answer_id))
+                .where(feedback.c.useful == 0, answers.c.status != "no_answer", period).group_by(answers.c.question))
+    found: dict[str, list] = defaultdict(lambda: [0, None, None, {}])
+    with database.transaction() as db:
+        for reason, query in (("no_answer", unanswered), ("not_useful", disliked)):
+            for question, count, first, last in db.execute(query):
+                entry = found[question]
+                entry[0] += count
+                entry[1] = min(first, entry[1] or first)
+                entry[2] = max(last, entry[2] or last)
+                entry[3][reason] = count
+    return [GapWording(question, count, first, last, reasons) for question, (count, first, last, reasons) in found.items()]
+
+
+def wording_vectors(database: Database, keys: list[str], texts: list[str], encode: Callable[[list[str]], np.ndarray],
+                    model: str) -> np.ndarray:
+    """One embedding per wording: read when kept, else computed from its text and kept."""
+    with database.transaction() as db:
+        rows = db.execute(select(gap_vectors.c.wording, gap_vectors.c.vector)
+                          .where(gap_vectors.c.model == model, gap_vectors.c.wording.in_(keys))).all()
+    kept = {wording: np.frombuffer(vector, dtype="<f4") for wording, vector in rows}
+    missing = [i for i, key in enumerate(keys) if key not in kept]
+    if missing:
+        computed = np.asarray(encode([texts[i] for i in missing]), dtype="<f4")
+        now = datetime.now(UTC).isoformat()
+        with database.transaction() as db:  # upserts: another request may have kept the same wordings meanwhile
+            for i, vector in zip(missing, computed):
+                db.execute(upsert(db, gap_vectors, {"wording": keys[i], "model": model, "vector": vector.tobytes(), "created_at": now}))
+        kept.update((keys[i], vector) for i, vector in zip(missing, computed))
+    return np.stack([kept[key] for key in keys])
+
+
+def failure_samples(database: Database, texts: list[str], since: datetime, until: datetime) -> dict[str, list[tuple]]:
+    """The latest failures of each wording in ``texts`` (at most SAMPLES_PER_WORDING): (answer judged not useful or
+    None, sources)."""
+    failed = or_(answers.c.status == "no_answer", feedback.c.useful == 0)
+    latest = func.row_number().over(partition_by=answers.c.question, order_by=answers.c.created_at.desc()).label("n")
+    ranked = (select(answers.c.question, answers.c.status, answers.c.answer_text, answers.c.sources, latest)
+              .select_from(answers.outerjoin(feedback, feedback.c.answer_id == answers.c.answer_id))
+              .where(answers.c.question.in_(texts), answers.c.created_at >= since.isoformat(),
+                     answers.c.created_at < until.isoformat(), failed).subquery())
+    samples: dict[str, list[tuple]] = defaultdict(list)
+    with database.transaction() as db:
+        for question, status, text, sources, _ in db.execute(select(ranked).where(ranked.c.n <= SAMPLES_PER_WORDING)):
+            samples[question].append((text if status != "no_answer" else None, json.loads(sources or "[]")))
+    return samples
+
+
+def with_samples(gap: Gap, samples: dict[str, list[tuple]]) -> Gap:
+    """The group with the documents and answers of its most frequent wordings' latest failures."""
+    found = [sample for text in gap.examples for sample in samples.get(text, [])]
+    documents = Counter((d["document_id"], d.get("title", "")) for _, sources in found for d in sources)
+    given = Counter(text for text, _ in found if text)
+    return replace(gap, documents=[{"document_id": d, "title": t} for (d, t), _ in documents.most_common(SHOWN_DOCUMENTS)],
+                   answers=[text for text, _ in given.most_common(SHOWN_ANSWERS)])
+
+
 def rated_answers(database: Database, useful: bool | None = False, channel: str | None = None,
                   since: datetime | None = None, until: datetime | None = None, limit: int = 50) -> list[RatedAnswer]:
     """The latest rated answers (by default the disliked ones), newest rating first, with what was asked and said."""
@@ -121,7 +198,7 @@ def questions_between(database: Database, since: datetime, until: datetime) -> l
 
 def purge_before(database: Database, cutoff: datetime) -> Purged:
     """Delete what was asked before ``cutoff``: answers with their feedback, conversations with their turns, and the
-    review decisions (they quote questions) taken before it."""
+    review decisions and wording embeddings (both derived from questions) made before it."""
     before = cutoff.isoformat()
     with database.transaction() as db:
         stale = select(answers.c.answer_id).where(answers.c.created_at < before)
@@ -129,4 +206,5 @@ def purge_before(database: Database, cutoff: datetime) -> Purged:
         removed_answers = db.execute(delete(answers).where(answers.c.created_at < before)).rowcount
         removed_conversations = db.execute(delete(conversations).where(conversations.c.created_at < before)).rowcount
         removed_reviews = db.execute(delete(gap_reviews).where(gap_reviews.c.reviewed_at < before)).rowcount
+        db.execute(delete(gap_vectors).where(gap_vectors.c.created_at < before))  # computed again if still asked
     return Purged(removed_answers, removed_conversations, removed_reviews)

@@ -161,31 +161,37 @@ class Records:
                             tuple(json.loads(sources or "[]"))) for question, reason, created_at, text, sources in rows]
 
     def stats(self, since: datetime) -> dict:
-        query = (select(func.substr(answers.c.created_at, 1, 10), answers.c.channel, answers.c.status, answers.c.latency_ms,
-                        answers.c.question, feedback.c.useful)
-                 .select_from(answers.outerjoin(feedback, feedback.c.answer_id == answers.c.answer_id))
-                 .where(answers.c.created_at >= since.isoformat())
-                 .order_by(answers.c.created_at, answers.c.answer_id))  # ties among top questions: the first asked first
+        """Usage since ``since``, counted by the database (a few hundred rows come back, not one per question)."""
+        since_text = since.isoformat()
+        day = func.substr(answers.c.created_at, 1, 10)
+        recent = answers.c.created_at >= since_text
         with self.database.transaction() as db:
-            rows = db.execute(query).all()
+            counts = db.execute(select(day, answers.c.channel, answers.c.status, func.count()).where(recent)
+                                .group_by(day, answers.c.channel, answers.c.status)).all()
+            rating_day = func.substr(feedback.c.created_at, 1, 10)
+            rated = db.execute(select(rating_day, feedback.c.useful, func.count()).where(feedback.c.created_at >= since_text)
+                               .group_by(rating_day, feedback.c.useful)).all()  # ratings on the day they were given
+            latencies = db.execute(select(answers.c.latency_ms).where(recent)).scalars().all()
+            asked = db.execute(select(answers.c.question).where(recent, answers.c.question.is_not(None))
+                               .order_by(answers.c.created_at, answers.c.answer_id)).scalars()  # ties: the first asked first
+            questions = Counter(question.strip().lower() for question in asked)
         per_day: dict[str, Counter] = defaultdict(Counter)
         outcomes: dict[str, Counter] = defaultdict(Counter)
         ratings: dict[str, Counter] = defaultdict(Counter)
-        for day, channel, status, _, _, useful in rows:
-            per_day[day][channel] += 1
-            outcomes[day][status] += 1
-            if useful is not None:
-                ratings[day]["useful" if useful else "not_useful"] += 1
-        latencies = [r[3] for r in rows]
-        rated = [r[5] for r in rows if r[5] is not None]
-        questions = Counter(r[4].strip().lower() for r in rows if r[4])
+        for when, channel, status, n in counts:
+            per_day[when][channel] += n
+            outcomes[when][status] += n
+        for when, useful, n in rated:
+            ratings[when]["useful" if useful else "not_useful"] += n
+        total = sum(n for *_, n in counts)
+        feedback_count = sum(n for *_, n in rated)
         return {
-            "questions": len(rows),
-            "per_day": [{"day": day, "channels": dict(counts), "total": sum(counts.values()), "outcomes": dict(outcomes[day]),
-                         "ratings": dict(ratings[day])} for day, counts in sorted(per_day.items())],
-            "answer_rate": round(sum(1 for r in rows if r[2] == "answered") / len(rows), 4) if rows else 0.0,
-            "feedback_count": len(rated),
-            "useful_rate": round(sum(rated) / len(rated), 4) if rated else None,
+            "questions": total,
+            "per_day": [{"day": when, "channels": dict(by_channel), "total": sum(by_channel.values()),
+                         "outcomes": dict(outcomes[when]), "ratings": dict(ratings[when])} for when, by_channel in sorted(per_day.items())],
+            "answer_rate": round(sum(n for _, _, status, n in counts if status == "answered") / total, 4) if total else 0.0,
+            "feedback_count": feedback_count,
+            "useful_rate": round(sum(n for _, useful, n in rated if useful) / feedback_count, 4) if feedback_count else None,
             "top_questions": [{"question": q, "count": c} for q, c in questions.most_common(10)],
             "latency_ms": {f"p{p}": round(float(np.percentile(latencies, p)), 1) for p in (50, 95, 99)} if latencies else {},
         }

@@ -6,7 +6,7 @@ The migrations (``migrations/versions``) create exactly these; a test checks tha
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, ForeignKey, Index, Integer, MetaData, Table, Text
+from sqlalchemy import Column, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, Table, Text
 
 metadata = MetaData()
 
@@ -42,6 +42,7 @@ answers = Table(
     Column("sources", Text),  # JSON list of {"document_id", "title"}: cited, or the closest documents of a no_answer
     Index("answers_by_date", "created_at"),
     Index("answers_by_status_date", "status", "created_at"),
+    Index("answers_activity", "created_at", "channel", "status", "latency_ms"),  # the statistics read only this index
 )
 
 feedback = Table(
@@ -62,6 +63,16 @@ gap_reviews = Table(
     Column("reviewer", Text, nullable=False),  # the admin key's name
     Column("reviewed_at", Text, nullable=False),
     Index("gap_reviews_by_date", "reviewed_at"),
+)
+
+# The embedding of each unanswered wording, computed once: grouping gaps by meaning then costs no model time.
+gap_vectors = Table(
+    "gap_vectors", metadata,
+    Column("wording", Text, primary_key=True),  # as ``gaps.wording_key`` writes it
+    Column("model", Text, primary_key=True),  # the model's fingerprint
+    Column("vector", LargeBinary, nullable=False),  # float32, little-endian
+    Column("created_at", Text, nullable=False),
+    Index("gap_vectors_by_date", "created_at"),
 )
 
 # Shared by the replicas of a fleet (PostgreSQL): a caller's token bucket, and the lease of the one index build
@@ -88,4 +99,4 @@ reindex_jobs = Table(
     Column("build_id", Text),  # the last build announced to the fleet
 )
 
-COPIED_TABLES = (conversations, turns, answers, feedback, gap_reviews)  # in dependency order
+COPIED_TABLES = (conversations, turns, answers, feedback, gap_reviews)  # in dependency order; gap_vectors is a cache

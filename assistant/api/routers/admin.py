@@ -13,7 +13,7 @@ from ...service import Eclaireur
 from ..dependencies import get_service
 from ..errors import PROTECTED, error_responses
 from ...corpus_overview import corpus_overview
-from ...storage.console import questions_between, rated_answers, review_gap, reviewed_gaps
+from ...storage.console import questions_between, rated_answers, review_gap, worklist
 from ...storage.gaps import wording_key
 from ..csv_export import csv_text
 from ..keys import ApiKey
@@ -38,10 +38,16 @@ router = APIRouter(prefix="/admin", tags=["administration"], dependencies=[Depen
 @router.get("/gaps", response_model=GapsResponse, summary="Questions sans bonne réponse, regroupées")
 def gaps(days: int = Query(90, ge=1, le=3650, description="Période examinée, en jours"),
          reviewed: bool = Query(False, description="true : aussi les groupes traités ou hors sujet"),
+         limit: int = Query(100, ge=1, le=2000, description="Groupes au plus, les plus grands d'abord"),
          service: Eclaireur = Depends(get_service)) -> GapsResponse:
     """Sans `reviewed`, la liste de travail : groupes jamais examinés, « à écrire », ou revenus après « traité »."""
-    groups = reviewed_gaps(service.database, service.gaps(days))
-    return GapsResponse(days=days, gaps=[gap_out(group) for group in groups if reviewed or group.open])
+    until = datetime.now(UTC)
+    return GapsResponse(days=days, gaps=[gap_out(group) for group in gap_worklist(service, until - timedelta(days=days), until,
+                                                                                  reviewed, limit)])
+
+
+def gap_worklist(service: Eclaireur, since: datetime, until: datetime, reviewed: bool, limit: int | None):
+    return worklist(service.database, service.encoder.encode_queries, service.embedder.fingerprint, since, until, reviewed, limit)
 
 
 def gap_out(group) -> GapOut:
@@ -92,8 +98,7 @@ def export_gaps(since: date = Query(..., description="Premier jour (AAAA-MM-JJ, 
                 until: date = Query(..., description="Dernier jour inclus (AAAA-MM-JJ, UTC)"),
                 service: Eclaireur = Depends(get_service)) -> Response:
     check_period(since, until)
-    end = day_start(until, 1)
-    groups = reviewed_gaps(service.database, service.gaps((end - day_start(since)).days, end))
+    groups = gap_worklist(service, day_start(since), day_start(until, 1), reviewed=True, limit=None)
     header = ["question", "nombre", "premiere_fois", "derniere_fois", "sans_reponse", "jugees_inutiles", "etat", "revenu",
               "exemples", "documents_proches"]
     rows = ([g.gap.question, g.gap.count, g.gap.first_asked, g.gap.last_asked, g.gap.reasons.get("no_answer", 0),
