@@ -75,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="servir l'API (construit l'index s'il manque ; périmé, il est mis à jour en arrière-plan)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1, help="processus serveurs sur ce port (chacun charge le modèle : "
+                                                               "compter sa mémoire par worker), défaut 1")
+    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # one of the workers
     serve.set_defaults(handler=run_serve)
 
     keys = commands.add_parser("keys", help="gérer les clés d'API")
@@ -427,10 +430,27 @@ def run_serve(args, settings: Settings) -> int:
 
     settings = _with(settings, host=args.host, port=args.port)
     ensure_default_model(settings)
+    if args.workers < 1:
+        raise ValueError("--workers doit être au moins 1.")
+    if args.workers > 1:
+        from .api.workers import Workers
+
+        if settings.metrics_listen:
+            raise ValueError("ECLAIREUR_METRICS_LISTEN ne sert qu'un processus : avec --workers, lisez /metrics avec une clé "
+                             "« metrics » (chaque worker compte ses requêtes).")
+        return Workers(args.workers, settings.host, settings.port).run()
     app = create_app(settings, build_if_needed=True)
     scraper = serve_metrics(app, settings.metrics_listen, settings.log_level.lower()) if settings.metrics_listen else None
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(), **uvicorn_options(settings))
+        if args.reuse_port:
+            from .api.workers import reuse_port_socket
+
+            config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
+                                    **uvicorn_options(settings))
+            uvicorn.Server(config).run(sockets=[reuse_port_socket(settings.host, settings.port)])
+        else:
+            uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
+                        **uvicorn_options(settings))
     finally:
         if scraper is not None:
             scraper.should_exit = True
