@@ -1,8 +1,9 @@
 """``eclaireur db copy``: move the records from one database to another (a SQLite install to PostgreSQL).
 
 Table by table in dependency order, in batches, each row written over the one with the same key: a second run
-copies nothing twice and brings rows changed since (a replaced opinion) up to date. The fleet's working state
-(rate buckets, the build lease) is not copied: it is rebuilt by the running replicas.
+copies nothing twice and brings rows changed since (a replaced opinion) up to date. Only the records are copied
+(``COPIED_TABLES``): the fleet's working state (rate buckets, the build lease, the bot's state) and caches are
+rebuilt by the running processes.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from .database import Database
-from .schema import metadata, rate_buckets, reindex_jobs
+from .schema import COPIED_TABLES
 from .upsert import upsert
 
-WORKING_STATE = frozenset({rate_buckets.name, reindex_jobs.name})
 BATCH = 1000
 
 
@@ -31,9 +31,7 @@ def copy_records(source: Database, target: Database, batch: int = BATCH) -> list
     source.upgrade()
     target.upgrade()
     report = []
-    for table in metadata.sorted_tables:
-        if table.name in WORKING_STATE:
-            continue
+    for table in COPIED_TABLES:
         copied = 0
         with source.engine.connect() as reading:
             rows = reading.execution_options(yield_per=batch).execute(select(table).order_by(*table.primary_key.columns))
