@@ -1,6 +1,7 @@
-"""`/search` throughput and latency under concurrent clients, with cross-request batching off and on.
+"""`/search` throughput and latency under concurrent clients, with cross-request batching off, then on with each
+maximum wait for company (``ECLAIREUR_BATCH_MAX_WAIT_MS``).
 
-    .venv/bin/python benchmarks/throughput.py [--corpus DIR] [--clients 1,4,16,64] [--seconds 20]
+    .venv/bin/python benchmarks/throughput.py [--corpus DIR] [--clients 1,4,16,64] [--seconds 20] [--waits 2]
 
 Each client sends its next `/search` as soon as the previous one is answered (closed loop, keep-alive).
 Every query is distinct within a run (585 real questions cycled, query cache off), so neither the cache nor
@@ -31,9 +32,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from serving import start_server  # noqa: E402
 
+from assistant.cli import eval_index_dir  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from index.builder import build_index  # noqa: E402
-from index.sources import CorpusFolder  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 QUESTION_FILES = ("corpus-real-dev-questions.jsonl", "spf-qr-questions.jsonl")
@@ -83,11 +84,11 @@ async def closed_loop(base: str, clients: int, seconds: float, queries: itertool
     return LoadResult(clients, len(latencies), errors, elapsed, latencies)
 
 
-def measure(index_dir: Path, corpus: Path, batching: bool, client_counts: list[int], seconds: float,
+def measure(index_dir: Path, corpus: Path, batching: dict[str, str], client_counts: list[int], seconds: float,
             questions: list[str]) -> list[LoadResult]:
     with tempfile.TemporaryDirectory(prefix="eclaireur-throughput-") as scratch:
         server, base = start_server(Path(scratch) / "records.sqlite", ECLAIREUR_CORPUS_DIR=str(corpus),
-                                    ECLAIREUR_INDEX_DIR=str(index_dir), ECLAIREUR_BATCHING=str(batching).lower())
+                                    ECLAIREUR_INDEX_DIR=str(index_dir), **batching)
         try:
             queries = itertools.cycle(questions)
             asyncio.run(closed_loop(base, 4, 3, queries))  # warm-up: model, FAISS, connections
@@ -102,6 +103,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=SHARED / "corpus-real")
     parser.add_argument("--clients", default="1,4,16,64")
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--waits", default="2", help="attentes maximales (ms) à comparer, regroupement actif")
     args = parser.parse_args()
     client_counts = [int(n) for n in args.clients.split(",")]
     questions = [json.loads(line)["question"] for name in QUESTION_FILES if (SHARED / "eval-dev" / name).exists()
@@ -110,26 +112,27 @@ def main() -> None:
         raise SystemExit(f"corpus ou questions absents ({args.corpus}, {SHARED / 'eval-dev'})")
 
     settings = Settings(_env_file=None)
-    index_dir = settings.cache_dir / f"throughput-{args.corpus.name}"
-    report = build_index(CorpusFolder(args.corpus), index_dir, settings.index_config())
-    off = measure(index_dir, args.corpus, False, client_counts, args.seconds, questions)
-    on = measure(index_dir, args.corpus, True, client_counts, args.seconds, questions)
+    index_dir = eval_index_dir(settings.corpus(args.corpus), settings)  # the index `eclaireur eval` caches, reused
+    report = build_index(settings.corpus(args.corpus), index_dir, settings.index_config())
+    configurations = {"sans regroupement": {"ECLAIREUR_BATCHING": "false"}} | {
+        f"regroupement, attente {wait} ms": {"ECLAIREUR_BATCHING": "true", "ECLAIREUR_BATCH_MAX_WAIT_MS": wait}
+        for wait in args.waits.split(",")}
+    results = {name: measure(index_dir, args.corpus, env, client_counts, args.seconds, questions)
+               for name, env in configurations.items()}
 
-    print(f"\n## Débit de /search — {args.corpus.name} ({report.chunks} passages), {len(questions)} questions distinctes, "
-          f"{args.seconds:.0f} s par mesure\n")
-    print("| clients | sans regroupement : req/s | p50 / p95 / p99 (ms) | avec regroupement : req/s | p50 / p95 / p99 (ms) "
-          "| gain req/s | erreurs |")
-    print("|---|---|---|---|---|---|---|")
-    for a, b in zip(off, on):
-        print(f"| {a.clients} | {a.per_second:.1f} | {a.percentile(50):.0f} / {a.percentile(95):.0f} / {a.percentile(99):.0f} "
-              f"| {b.per_second:.1f} | {b.percentile(50):.0f} / {b.percentile(95):.0f} / {b.percentile(99):.0f} "
-              f"| {b.per_second / a.per_second:.2f} × | {a.errors + b.errors} |")
+    print(f"\n## Débit de /search — {args.corpus.name} ({report.chunks} passages), moteur {settings.encoder}, "
+          f"{len(questions)} questions distinctes, {args.seconds:.0f} s par mesure\n")
+    print("| clients | " + " | ".join(f"{name} : req/s, p50 / p95 (ms)" for name in results) + " | erreurs |")
+    print("|---|" + "---|" * len(results) + "---|")
+    baseline = results["sans regroupement"]
+    for row, clients in enumerate(client_counts):
+        cells = [f"{runs[row].per_second:.1f} ({runs[row].per_second / baseline[row].per_second:.2f} ×), "
+                 f"{runs[row].percentile(50):.0f} / {runs[row].percentile(95):.0f}" for runs in results.values()]
+        print(f"| {clients} | " + " | ".join(cells) + f" | {sum(runs[row].errors for runs in results.values())} |")
     print(f"\nMachine : {platform.processor() or platform.machine()}, {os.cpu_count()} cœurs, Python {platform.python_version()}; "
-          f"client et serveur sur la même machine. Regroupement : lots de {settings.batch_max_size} textes au plus, "
-          f"attente {settings.batch_max_wait_ms:g} ms au plus.")
+          f"client et serveur sur la même machine. Lots de {settings.batch_max_size} textes au plus.")
     print(f"Commande : .venv/bin/python benchmarks/throughput.py --corpus {args.corpus} --clients {args.clients} "
-          f"--seconds {args.seconds:g}")
-
+          f"--seconds {args.seconds:g} --waits {args.waits}")
 
 if __name__ == "__main__":
     main()
