@@ -23,6 +23,7 @@ from .gaps import GapQuestion
 from .schema import answers, conversations, feedback, turns
 from .upsert import upsert
 
+TOP_WORDINGS = 200  # exact wordings counted by the database before merging case and spacing variants
 HISTORY_TURNS = 4  # earlier turns a follow-up may draw on; only these are read
 
 logger = logging.getLogger(__name__)
@@ -172,9 +173,13 @@ class Records:
             rated = db.execute(select(rating_day, feedback.c.useful, func.count()).where(feedback.c.created_at >= since_text)
                                .group_by(rating_day, feedback.c.useful)).all()  # ratings on the day they were given
             latencies = db.execute(select(answers.c.latency_ms).where(recent)).scalars().all()
-            asked = db.execute(select(answers.c.question).where(recent, answers.c.question.is_not(None))
-                               .order_by(answers.c.created_at, answers.c.answer_id)).scalars()  # ties: the first asked first
-            questions = Counter(question.strip().lower() for question in asked)
+            count, first = func.count().label("n"), func.min(answers.c.created_at).label("first")
+            asked = db.execute(select(answers.c.question, count, first).where(recent, answers.c.question.is_not(None))
+                               .group_by(answers.c.question).order_by(count.desc(), first, answers.c.question)
+                               .limit(TOP_WORDINGS)).all()  # ties: the first asked first
+        questions = Counter()
+        for question, n, _ in asked:  # wordings differing only in case or spaces counted together
+            questions[question.strip().lower()] += n
         per_day: dict[str, Counter] = defaultdict(Counter)
         outcomes: dict[str, Counter] = defaultdict(Counter)
         ratings: dict[str, Counter] = defaultdict(Counter)
