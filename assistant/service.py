@@ -24,7 +24,7 @@ from .retention import DailyPurge
 from .retrieval import Retriever, SearchFilters, SearchOutcome
 from .settings import Settings
 from .sources_sync import SourcesSyncJob
-from .storage import INTERNAL, Caller, Database, Gap, Records, RecordsUnavailable, group_similar
+from .storage import INTERNAL, Caller, Database, Records, RecordsUnavailable
 from .storage.leases import BuildLease
 
 ASK_DOCUMENTS = 8
@@ -222,12 +222,6 @@ class Eclaireur:
 
     def forget_conversation(self, conversation_id: str, caller: Caller = INTERNAL) -> bool:
         return self.records.forget_conversation(conversation_id, caller)
-
-    def gaps(self, days: int = 90, until: datetime | None = None) -> list[Gap]:
-        """Unanswered or disliked questions of the ``days`` before ``until`` (default: now), grouped by meaning."""
-        until = until or datetime.now(UTC)
-        questions = self.records.gap_questions(until - timedelta(days=days), until)
-        return group_similar(questions, self.encoder.encode_queries)
 
     def stats(self, days: int = 30) -> dict:
         return self.records.stats(datetime.now(UTC) - timedelta(days=days))

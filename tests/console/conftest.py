@@ -9,7 +9,6 @@ from support import SMALL_CORPUS, LiveServer, write_corpus
 from widget.conftest import artifacts, axe_script, make_page, page, pytest_configure  # noqa: F401 (shared with the widget)
 
 
-
 @pytest.fixture(scope="module")
 def console_service(tmp_path_factory, model_path, embedder):
     """The small corpus, indexed in a folder of its own, with empty records: each module counts its own questions."""

@@ -9,13 +9,13 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
-from ...service import Eclaireur
-from ..dependencies import get_service
-from ..errors import PROTECTED, error_responses
 from ...corpus_overview import corpus_overview
+from ...service import Eclaireur
 from ...storage.console import questions_between, rated_answers, review_gap, worklist
 from ...storage.gaps import wording_key
 from ..csv_export import csv_text
+from ..dependencies import get_service
+from ..errors import PROTECTED, error_responses
 from ..keys import ApiKey
 from ..schemas import (
     CorpusResponse,
