@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
@@ -43,6 +44,16 @@ def _true_or_false(value: object) -> object:
 
 
 Flag = Annotated[bool, BeforeValidator(_true_or_false)]
+
+
+def _iso_day(value: object) -> object:
+    """A day written AAAA-MM-JJ; never a number, which pydantic's lax mode would read as seconds since 1970."""
+    if isinstance(value, date) or (isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)):
+        return value
+    raise PydanticCustomError("jour", "jour attendu au format AAAA-MM-JJ")
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
 # Free text other than questions (tags, folders, identifiers, comments): any valid Unicode.
 Text = Annotated[str, AfterValidator(_valid_unicode)]
 # What ``_clean_question`` leaves nothing of: control characters, bidirectional controls and (Unicode) spaces. The
@@ -256,7 +267,9 @@ class GapReviewRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: Text = Field(..., min_length=1, max_length=1000, description="La formulation principale du groupe")
-    wordings: list[Annotated[str, Field(min_length=1, max_length=1000)]] = Field(..., min_length=1, max_length=500)
+    # A body always under the 64 Kio limit: the group's most frequent wordings suffice, a review matching any of them.
+    wordings: list[Annotated[Text, Field(min_length=1, max_length=400)]] = Field(
+        ..., min_length=1, max_length=20, description="Les formulations les plus fréquentes du groupe (champ wordings de GET /admin/gaps)")
     state: Literal["traite", "a_ecrire", "hors_sujet"]
 
 

@@ -19,6 +19,7 @@ from ..errors import PROTECTED, error_responses
 from ..keys import ApiKey
 from ..schemas import (
     CorpusResponse,
+    Day,
     GapOut,
     GapReviewRequest,
     GapsResponse,
@@ -67,38 +68,38 @@ def review(request: GapReviewRequest, key: ApiKey | None = Depends(require("admi
 @router.get("/feedback", response_model=RatedAnswersResponse, summary="Derniers avis, avec question, réponse et sources")
 def feedback(rating: Literal["not_useful", "useful", "all"] = Query("not_useful", description="Avis retenus"),
              channel: Literal["telegram", "widget", "api"] | None = Query(None),
-             since: date | None = Query(None, description="Premier jour (AAAA-MM-JJ, UTC)"),
-             until: date | None = Query(None, description="Dernier jour inclus (AAAA-MM-JJ, UTC)"),
+             since: Day | None = Query(None, description="Premier jour (AAAA-MM-JJ, UTC)"),
+             until: Day | None = Query(None, description="Dernier jour inclus (AAAA-MM-JJ, UTC)"),
              limit: int = Query(50, ge=1, le=500), service: Eclaireur = Depends(get_service)) -> RatedAnswersResponse:
-    check_period(since, until)
     useful = None if rating == "all" else rating == "useful"
-    rows = rated_answers(service.database, useful, channel, day_start(since), day_start(until, 1), limit)
+    first, last = sorted((since, until)) if since and until else (since, until)
+    rows = rated_answers(service.database, useful, channel, day_start(first), day_end(last), limit)
     return RatedAnswersResponse(answers=[RatedAnswerOut(**asdict(row)) for row in rows])
 
 
 @router.get("/export/questions.csv", response_class=Response, summary="Questions d'une période (CSV)",
             responses={200: {"content": {"text/csv": {}}}})
-def export_questions(request: Request, since: date = Query(..., description="Premier jour (AAAA-MM-JJ, UTC)"),
-                     until: date = Query(..., description="Dernier jour inclus (AAAA-MM-JJ, UTC)"),
+def export_questions(request: Request, since: Day = Query(..., description="Premier jour (AAAA-MM-JJ, UTC)"),
+                     until: Day = Query(..., description="Dernier jour inclus (AAAA-MM-JJ, UTC)"),
                      service: Eclaireur = Depends(get_service)) -> Response:
     """Sans la colonne `question` quand ECLAIREUR_RECORD_QUESTION_TEXT=false (le texte n'est pas gardé)."""
-    check_period(since, until)
+    since, until = sorted((since, until))
     keep_text = request.app.state.settings.record_question_text
     header = ["date", "canal", "statut", "confiance", "latence_ms", "avis", "commentaire"] + (["question"] if keep_text else [])
     rows = ([created_at, channel, status, round(confidence, 3), round(latency, 1),
              "" if useful is None else ("utile" if useful else "inutile"), comment] + ([question] if keep_text else [])
             for created_at, channel, status, confidence, latency, useful, comment, question
-            in questions_between(service.database, day_start(since), day_start(until, 1)))
+            in questions_between(service.database, day_start(since), day_end(until)))
     return csv_response(csv_text(header, rows), f"questions-{since}-{until}.csv")
 
 
 @router.get("/export/gaps.csv", response_class=Response, summary="Questions sans bonne réponse d'une période, regroupées (CSV)",
             responses={200: {"content": {"text/csv": {}}}})
-def export_gaps(since: date = Query(..., description="Premier jour (AAAA-MM-JJ, UTC)"),
-                until: date = Query(..., description="Dernier jour inclus (AAAA-MM-JJ, UTC)"),
+def export_gaps(since: Day = Query(..., description="Premier jour (AAAA-MM-JJ, UTC)"),
+                until: Day = Query(..., description="Dernier jour inclus (AAAA-MM-JJ, UTC)"),
                 service: Eclaireur = Depends(get_service)) -> Response:
-    check_period(since, until)
-    groups = gap_worklist(service, day_start(since), day_start(until, 1), reviewed=True, limit=None)
+    since, until = sorted((since, until))
+    groups = gap_worklist(service, day_start(since), day_end(until), reviewed=True, limit=None)
     header = ["question", "nombre", "premiere_fois", "derniere_fois", "sans_reponse", "jugees_inutiles", "etat", "revenu",
               "exemples", "documents_proches"]
     rows = ([g.gap.question, g.gap.count, g.gap.first_asked, g.gap.last_asked, g.gap.reasons.get("no_answer", 0),
@@ -107,13 +108,13 @@ def export_gaps(since: date = Query(..., description="Premier jour (AAAA-MM-JJ, 
     return csv_response(csv_text(header, rows), f"contenus-a-ecrire-{since}-{until}.csv")
 
 
-def check_period(since: date | None, until: date | None) -> None:
-    if since and until and since > until:
-        raise HTTPException(422, f"Période vide : le premier jour ({since:%d/%m/%Y}) est après le dernier ({until:%d/%m/%Y}).")
+def day_start(day: date | None) -> datetime | None:
+    return datetime.combine(day, time(), UTC) if day else None
 
 
-def day_start(day: date | None, plus_days: int = 0) -> datetime | None:
-    return datetime.combine(day, time(), UTC) + timedelta(days=plus_days) if day else None
+def day_end(day: date | None) -> datetime | None:
+    """The last instant of ``day`` (queries take what comes before it): no day after 9999-12-31 to overflow into."""
+    return datetime.combine(day, time.max, UTC) if day else None
 
 
 def csv_response(text: str, filename: str) -> Response:

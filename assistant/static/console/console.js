@@ -19,6 +19,7 @@
     { key: "not_useful", label: "👎 Inutile", color: "#ce0500" },
   ];
   const REINDEX_POLL_MS = 400;
+  const MAX_REVIEW_WORDINGS = 20, MAX_REVIEW_WORDING = 400; // POST /admin/gaps/review: a review matches any of them
 
   const utcDay = new Intl.DateTimeFormat("fr-FR", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
   const shortDay = new Intl.DateTimeFormat("fr-FR", { day: "numeric", month: "short", timeZone: "UTC" });
@@ -320,7 +321,8 @@
 
   async function reviewGap(gap, review) {
     await guarded("etat-lacunes", async () => {
-      await json("/admin/gaps/review", { method: "POST", body: { question: gap.question, wordings: gap.wordings, state: review.state } });
+      const wordings = gap.wordings.filter((w) => w.length <= MAX_REVIEW_WORDING).slice(0, MAX_REVIEW_WORDINGS); // most frequent first
+      await json("/admin/gaps/review", { method: "POST", body: { question: gap.question.slice(0, 1000), wordings, state: review.state } });
       await loadGaps();
       $("etat-lacunes").textContent = `Groupe « ${gap.question} » ${review.done}.`;
       $("titre-lacunes").focus();
