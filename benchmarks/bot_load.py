@@ -67,7 +67,8 @@ def main() -> None:
     with LiveServer(create_app(settings, service=service)) as api, LiveServer(telegram.app) as bot_api:
         telegram.url = bot_api.url
         bot_settings = BotSettings(_env_file=None, telegram_token="1:BENCH", telegram_api_base_url=f"{bot_api.url}/bot",
-                                   api_url=api.url, bot_api_key=KEY, telegram_questions_per_minute=1_000_000)
+                                   api_url=api.url, bot_api_key=KEY, telegram_questions_per_minute=1_000_000,
+                                   telegram_persistence_file=work / "bot.pickle")
         with BotRunner(bot_settings), httpx.Client(base_url=api.url, headers={"X-API-Key": KEY}, timeout=60) as direct:
             added = measure_added_delay(telegram, direct, args.questions)
             load = run_load(telegram, args.agents, args.seconds)

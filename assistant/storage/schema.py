@@ -99,4 +99,14 @@ reindex_jobs = Table(
     Column("build_id", Text),  # the last build announced to the fleet
 )
 
+# The Telegram bot's state when it persists in the database: per-user and per-chat data (answers behind recent
+# buttons, conversation ids, question windows), pickled by python-telegram-bot's persistence.
+bot_state = Table(
+    "bot_state", metadata,
+    Column("kind", Text, primary_key=True),  # user or chat
+    Column("id", Text, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+    Column("updated_at", Text, nullable=False),
+)
+
 COPIED_TABLES = (conversations, turns, answers, feedback, gap_reviews)  # in dependency order; gap_vectors is a cache

@@ -17,6 +17,7 @@ from telegram.ext import (
 
 from . import handlers, texts
 from .client import EclaireurClient
+from .persistence import persistence
 from .settings import BotSettings
 
 logger = logging.getLogger(__name__)
@@ -29,15 +30,16 @@ def build_application(settings: BotSettings) -> Application:
     token = settings.telegram_token.get_secret_value()
     if not token:
         raise ValueError("ECLAIREUR_TELEGRAM_TOKEN est vide : créez le bot avec @BotFather et renseignez son jeton.")
-    application = (
+    builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(settings.telegram_api_base_url)
         .concurrent_updates(settings.telegram_concurrent_updates)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
-        .build()
     )
+    kept = persistence(settings)
+    application = (builder.persistence(kept) if kept else builder).build()
     api_key = settings.bot_api_key.get_secret_value() if settings.bot_api_key else None
     application.bot_data["client"] = EclaireurClient(settings.api_url, api_key, settings.api_timeout_seconds)
     application.bot_data["settings"] = settings

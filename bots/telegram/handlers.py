@@ -71,20 +71,24 @@ def is_allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     return bool((user and user.id in config.telegram_allowed_users) or (chat and chat.id in config.telegram_allowed_chats))
 
 
+def sender_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> dict:
+    """The sender's own data (the chat's, for a message without a user), kept across restarts by the persistence."""
+    return context.user_data if update.effective_user else context.chat_data
+
+
 async def refuse_once(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    refused: set = context.bot_data.setdefault("refused", set())
-    key = update.effective_user.id if update.effective_user else update.effective_chat.id
-    if key not in refused and update.effective_message:
-        refused.add(key)
+    data = sender_data(update, context)
+    if not data.get("refused") and update.effective_message:
+        data["refused"] = True
         await update.effective_message.reply_text(texts.NOT_ALLOWED)
 
 
 def wait_before_next_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Seconds to wait under the per-user limit (a sliding minute); 0 records the question. Every path that
-    calls the API counts (questions, /recherche, inline queries, « Plus de résultats »): they share the bot's key."""
-    sender = update.effective_user.id if update.effective_user else update.effective_chat.id
-    window: deque = context.bot_data.setdefault("questions", {}).setdefault(sender, deque())
-    now = time.monotonic()
+    """Seconds to wait under the per-user limit (a sliding minute, on the wall clock: it outlives a restart); 0 records
+    the question. Every path that calls the API counts (questions, /recherche, inline queries, « Plus de résultats »):
+    they share the bot's key."""
+    window: deque = sender_data(update, context).setdefault("questions", deque())
+    now = time.time()
     while window and now - window[0] > 60:
         window.popleft()
     if len(window) >= settings(context).telegram_questions_per_minute:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -20,6 +22,15 @@ class BotSettings(BaseSettings):
     telegram_admin_chat_id: int | None = Field(None, description="Conversation qui reçoit les erreurs du bot")
     telegram_questions_per_minute: int = Field(10, ge=1, description="Questions par minute et par utilisateur")
     telegram_concurrent_updates: int = Field(32, ge=1, description="Messages traités en parallèle")
+
+    telegram_persistence_file: Path | None = Field(
+        Path(__file__).resolve().parents[2] / "var" / "telegram-bot.pickle",
+        description="Fichier où le bot garde son état (réponses derrière les boutons récents, conversations, limites "
+                    "par utilisateur) d'un redémarrage à l'autre ; vide : rien n'est gardé")
+    telegram_persistence_seconds: float = Field(5.0, gt=0, le=3600, description="Écriture de cet état au plus tous les N s "
+                                                "(et à l'arrêt)")
+    database_url: SecretStr | None = Field(None, description="Avec une base PostgreSQL (ECLAIREUR_DATABASE_URL), l'état "
+                                           "du bot y est gardé plutôt que dans le fichier")
 
     telegram_webhook_url: str | None = Field(None, description="URL publique du webhook (sinon : polling)")
     telegram_webhook_secret: SecretStr | None = Field(None, description="Jeton secret vérifié sur chaque appel du webhook")

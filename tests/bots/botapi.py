@@ -122,8 +122,8 @@ class BotApiServer:
         offset = int(params.get("offset", 0) or 0)
         deadline = time.monotonic() + min(float(params.get("timeout", 0) or 0), 2.0)
         while True:
-            with self._lock:
-                pending = [u for u in self._updates if u["update_id"] >= offset]
+            with self._lock:  # as Telegram does, updates before ``offset`` are confirmed: forgotten, even by a new process
+                self._updates = pending = [u for u in self._updates if u["update_id"] >= offset]
             if pending or time.monotonic() >= deadline:
                 return pending[: int(params.get("limit", 100) or 100)]
             await asyncio.sleep(0.001)
