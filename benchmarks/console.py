@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -89,9 +90,9 @@ def page_load(client: httpx.Client, days: int) -> tuple[float, dict[str, float]]
     return time.perf_counter() - started, each
 
 
-def measure(backend: str, location: str, repeat: int) -> list[tuple]:
+def measure(backend: str, location: str, repeat: int, work: Path) -> list[tuple]:
     variable = {"ECLAIREUR_DATABASE_URL": location} if backend == "postgresql" else {"ECLAIREUR_RECORDS_PATH": location}
-    server, base = start_server(Path(tempfile.mkdtemp()) / "unused.sqlite", ECLAIREUR_ADMIN_API_KEYS=json.dumps([ADMIN_KEY]),
+    server, base = start_server(work / "unused.sqlite", ECLAIREUR_ADMIN_API_KEYS=json.dumps([ADMIN_KEY]),
                                 ECLAIREUR_QUERY_CACHE_SIZE="4096", **variable)
     results = []
     try:
@@ -116,10 +117,10 @@ def main() -> None:
     args = parser.parse_args()
     rows = questions(args.questions, 90)
     results = []
+    work = Path(tempfile.mkdtemp(prefix="eclaireur-console-"))
     if args.backend in ("sqlite", "both"):
-        path = Path(tempfile.mkdtemp()) / "records.sqlite"
-        fill(path, rows)
-        results += measure("sqlite", str(path), args.repeat)
+        fill(work / "records.sqlite", rows)
+        results += measure("sqlite", str(work / "records.sqlite"), args.repeat, work)
     if args.backend in ("postgresql", "both"):
         from pgserver import PostgresServer, unavailable_reason
 
@@ -131,9 +132,10 @@ def main() -> None:
             try:
                 url = postgres.database()
                 fill(url, rows)
-                results += measure("postgresql", url, args.repeat)
+                results += measure("postgresql", url, args.repeat, work)
             finally:
                 postgres.close()
+    shutil.rmtree(work)
     distinct = len({row["question"].lower() for row in rows if row["status"] == "no_answer"})
     print(f"\n{args.questions} questions sur 90 jours ({distinct} formulations distinctes sans réponse), "
           f"{args.repeat} chargements après le premier :\n")
