@@ -25,6 +25,8 @@ from .retrieval import Retriever, SearchFilters, SearchOutcome
 from .settings import Settings
 from .sources_sync import SourcesSyncJob
 from .storage import INTERNAL, Caller, Database, Records, RecordsUnavailable
+from .storage.console import keep_vectors
+from .storage.gaps import wording_key
 from .storage.leases import BuildLease
 
 ASK_DOCUMENTS = 8
@@ -198,6 +200,9 @@ class Eclaireur:
                 self.records.add_turn(conversation_id, question, query)
                 answer_id = self.records.record_answer(conversation_id, question, answer.status, answer.confidence, channel,
                                                        timings["total_ms"], caller, answer.text, answer_sources(answer))
+                if answer.status == "no_answer" and self.records.keep_question_text:  # a cache hit when it was the query
+                    keep_vectors(self.database, {wording_key(question): self.encoder.encode_query(question.strip())},
+                                 self.embedder.fingerprint)
         except RecordsUnavailable as error:
             self._skip_record(error)
         return AskResult(answer, answer_id, conversation_id, query, timings, fallback, outcome.rerank_fallback)

@@ -129,12 +129,19 @@ def wording_vectors(database: Database, keys: list[str], texts: list[str], encod
     missing = [i for i, key in enumerate(keys) if key not in kept]
     if missing:
         computed = np.asarray(encode([texts[i] for i in missing]), dtype="<f4")
-        now = datetime.now(UTC).isoformat()
-        with database.transaction() as db:  # upserts: another request may have kept the same wordings meanwhile
-            for i, vector in zip(missing, computed):
-                db.execute(upsert(db, gap_vectors, {"wording": keys[i], "model": model, "vector": vector.tobytes(), "created_at": now}))
+        keep_vectors(database, {keys[i]: vector for i, vector in zip(missing, computed)}, model)
         kept.update((keys[i], vector) for i, vector in zip(missing, computed))
     return np.stack([kept[key] for key in keys])
+
+
+def keep_vectors(database: Database, vectors: dict[str, np.ndarray], model: str) -> None:
+    """Keep the embeddings of wordings (``wording_key`` → vector); the service keeps an unanswered question's as it
+    answers, from the vector it searched with, so that the worklist rarely encodes anything."""
+    now = datetime.now(UTC).isoformat()
+    with database.transaction() as db:  # upserts: another request may have kept the same wordings meanwhile
+        for wording, vector in vectors.items():
+            db.execute(upsert(db, gap_vectors, {"wording": wording, "model": model, "vector": np.asarray(vector, dtype="<f4").tobytes(),
+                                                "created_at": now}))
 
 
 def failure_samples(database: Database, texts: list[str], since: datetime, until: datetime) -> dict[str, list[tuple]]:

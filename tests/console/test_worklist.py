@@ -8,6 +8,9 @@ from datetime import UTC, datetime
 
 from console_pages import ADMIN_KEY, log_in
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from assistant.storage.schema import gap_vectors
 
 CANTEEN = "Quel est le tarif de la cantine scolaire ?"
 PARKING = "Comment obtenir une carte de stationnement pour un véhicule de service ?"
@@ -35,13 +38,16 @@ def read_csv(path) -> list[dict[str, str]]:
 
 
 def test_a_group_marked_done_leaves_the_worklist_and_comes_back_flagged_after_a_new_failure(page, console_server, console_api,
-                                                                                         artifacts):
+                                                                                         console_service, artifacts):
     for channel in ("telegram", "widget"):
         assert ask(console_api, CANTEEN, channel)["status"] == "no_answer", "the small corpus says nothing of canteens"
     assert ask(console_api, PARKING, "api")["status"] == "no_answer"
     lab = ask(console_api, LAB, "widget")
     assert lab["status"] == "answered"
     rate(console_api, lab, useful=False, comment="Je cherchais la liste des laboratoires de ma région.")
+    with console_service.database.transaction() as db:
+        kept = set(db.execute(select(gap_vectors.c.wording)).scalars())
+    assert {CANTEEN.lower(), PARKING.lower()} <= kept, "unanswered wordings are embedded as they are answered"
     log_in(page, console_server.url, ADMIN_KEY)
 
     canteen = group(page, CANTEEN)
