@@ -173,13 +173,14 @@ class Eclaireur:
         started = time.perf_counter()
         try:
             history = self.records.history(conversation_id, caller) if conversation_id else None
-            if history is None:
-                conversation_id, history = self.records.start_conversation(caller), []
             recorded = True
         except RecordsUnavailable as error:
             self._skip_record(error)
-            conversation_id, history, recorded = conversation_id or uuid.uuid4().hex, [], False
-        query = retrieval_query(question, history)
+            history, recorded = None, False
+        new = history is None  # the conversation is created with the answer's record: one write for both
+        if new and (recorded or not conversation_id):
+            conversation_id = uuid.uuid4().hex
+        query = retrieval_query(question, history or [])
         retriever = self.retriever
         outcome = retriever.search(query, k=ASK_DOCUMENTS, mode="hybrid", filters=filters, rerank=self.reranker is not None)
         retrieved = time.perf_counter()
@@ -197,9 +198,9 @@ class Eclaireur:
         answer_id = ""
         try:
             if recorded:
-                self.records.add_turn(conversation_id, question, query)
-                answer_id = self.records.record_answer(conversation_id, question, answer.status, answer.confidence, channel,
-                                                       timings["total_ms"], caller, answer.text, answer_sources(answer))
+                answer_id = self.records.record_exchange(conversation_id, new, question, query, answer.status,
+                                                         answer.confidence, channel, timings["total_ms"], caller, answer.text,
+                                                         answer_sources(answer))
                 if answer.status == "no_answer" and self.records.keep_question_text:  # a cache hit when it was the query
                     keep_vectors(self.database, {wording_key(question): self.encoder.encode_query(question.strip())},
                                  self.embedder.fingerprint)

@@ -73,8 +73,10 @@ class Database:
             engine = create_engine(self.url, connect_args={"timeout": self.timeout, "check_same_thread": False})
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
+        # No ping before each use (a round trip per request): after a restart of the server, the first call on a broken
+        # connection fails (a skipped record, a 503) and SQLAlchemy discards the whole pool; the next call reconnects.
         milliseconds = int(self.timeout * 1000)
-        return create_engine(self.url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True,
+        return create_engine(self.url, pool_size=pool_size, max_overflow=pool_size * 2,
                              pool_timeout=self.timeout, pool_recycle=1800,
                              connect_args={"connect_timeout": max(1, round(self.timeout)),
                                            "options": f"-c statement_timeout={milliseconds} "

@@ -76,20 +76,59 @@ class Records:
     # -- conversations ----------------------------------------------------------------------------
     def history(self, conversation_id: str, caller: Caller = INTERNAL, last: int = HISTORY_TURNS) -> list[tuple[str, str]] | None:
         """(question, retrieval query) of the ``last`` earlier turns, oldest first; None when unknown or expired.
+        One statement (the conversation joined to its last turns): one round trip to a database server.
 
         Raises ``ForeignRecord`` when the conversation belongs to another caller.
         """
-        with self.database.transaction() as db:
-            row = db.execute(select(conversations.c.expires_at, conversations.c.owner)
-                             .where(conversations.c.conversation_id == conversation_id)).first()
-            if row is None or row.expires_at < now().isoformat():
-                return None
-            if not caller.may_act_on(row.owner):
-                raise ForeignRecord(conversation_id)
-            rows = db.execute(select(turns.c.question, turns.c.retrieval_query)
-                              .where(turns.c.conversation_id == conversation_id)
-                              .order_by(turns.c.position.desc()).limit(last)).all()
-        return [(q, r) for q, r in reversed(rows)]
+        latest = (select(turns.c.question, turns.c.retrieval_query, turns.c.position)
+                  .where(turns.c.conversation_id == conversation_id).order_by(turns.c.position.desc()).limit(last)
+                  .subquery())
+        query = (select(conversations.c.expires_at, conversations.c.owner, latest.c.question, latest.c.retrieval_query)
+                 .select_from(conversations.outerjoin(latest, true()))
+                 .where(conversations.c.conversation_id == conversation_id).order_by(latest.c.position))
+        with self.database.autocommit() as db:
+            rows = db.execute(query).all()
+        if not rows or rows[0].expires_at < now().isoformat():
+            return None
+        if not caller.may_act_on(rows[0].owner):
+            raise ForeignRecord(conversation_id)
+        return [(row.question, row.retrieval_query) for row in rows if row.question is not None]
+
+    def record_exchange(self, conversation_id: str, new: bool, question: str, retrieval_query: str, status: str,
+                        confidence: float, channel: str, latency_ms: float, caller: Caller = INTERNAL,
+                        answer_text: str | None = None, sources: list[dict] | None = None) -> str:
+        """One question and its answer written at once: the conversation (created when ``new``, expired ones deleted on
+        the way; else its expiry pushed back), its turn (only the last ``max_turns`` kept) and the answer's log line
+        (see ``record_answer``). On PostgreSQL one statement, hence one round trip; on SQLite one transaction."""
+        answer_id = uuid.uuid4().hex
+        moment = now()
+        prior = select(func.max(turns.c.position)).where(turns.c.conversation_id == conversation_id).scalar_subquery()
+        writes = []
+        if new:
+            writes.append(delete(conversations).where(conversations.c.expires_at < moment.isoformat()))
+        writes += [
+            upsert(self.database.dialect, conversations, {"conversation_id": conversation_id, "created_at": moment.isoformat(),
+                                                          "expires_at": (moment + self.ttl).isoformat(), "owner": caller.owner},
+                   keep=("created_at", "owner")),
+            delete(turns).where(turns.c.conversation_id == conversation_id,
+                                turns.c.position <= func.coalesce(prior, -1) + 1 - self.max_turns),
+            insert(turns).from_select(["conversation_id", "position", "question", "retrieval_query"],
+                                      select(literal(conversation_id), func.coalesce(prior + 1, 0), literal(question),
+                                             literal(retrieval_query))),
+        ]
+        logged = insert(answers).values(
+            answer_id=answer_id, conversation_id=conversation_id, question=question if self.keep_question_text else None,
+            status=status, confidence=confidence, channel=channel, latency_ms=latency_ms, created_at=moment.isoformat(),
+            owner=caller.owner, answer_text=answer_text, sources=json.dumps(sources or [], ensure_ascii=False))
+        if self.database.shared:  # data-modifying CTEs: every part sees the rows as they were before the statement
+            ctes = [write.returning(literal(1)).cte(f"ecriture_{number}") for number, write in enumerate(writes)]
+            with self.database.autocommit() as db:
+                db.execute(logged.add_cte(*ctes))
+        else:
+            with self.database.transaction() as db:
+                for write in [*writes, logged]:
+                    db.execute(write)
+        return answer_id
 
     def start_conversation(self, caller: Caller = INTERNAL) -> str:
         """A new conversation; expired ones are deleted on the way (their questions stay in the log)."""

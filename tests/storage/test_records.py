@@ -163,3 +163,33 @@ def records_epoch():
     from datetime import UTC, datetime
 
     return datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def test_a_question_and_its_answer_are_written_at_once_and_read_back_in_one_statement(database_location):
+    from sqlalchemy import event
+
+    records = Records(database_location, max_turns=3)
+    sent = []
+    event.listen(records.database.engine, "before_cursor_execute", lambda *args: sent.append(args[2]))
+    conversation = "c0ffee"
+    for number in range(5):
+        history = records.history(conversation, ALICE)
+        assert (history is None) == (number == 0)
+        records.record_exchange(conversation, history is None, f"question {number}", f"requête {number}", "answered", 0.8,
+                                "api", 40.0, ALICE, answer_text=f"réponse {number}")
+    if records.database.shared:  # a database server: one statement to read, one to write, each committed by itself
+        assert len(sent) == 5 * 2, sent
+    assert records.history(conversation, ALICE, last=10) == [(f"question {n}", f"requête {n}") for n in (2, 3, 4)]
+    assert records.stats(since=records_epoch())["questions"] == 5
+    with pytest.raises(ForeignRecord):
+        records.history(conversation, BOB)
+
+
+def test_starting_a_conversation_clears_the_expired_ones(database_location):
+    expired = Records(database_location, conversation_ttl=timedelta(seconds=-1))
+    expired.record_exchange("ancienne", True, "question", "question", "answered", 0.8, "api", 40.0)
+    records = Records(database_location)
+    records.record_exchange("nouvelle", True, "question", "question", "answered", 0.8, "api", 40.0)
+    with records.database.transaction() as db:
+        assert db.execute(select(func.count()).select_from(turns)).scalar_one() == 1, "the expired turns went with it"
+    assert records.stats(since=records_epoch())["questions"] == 2, "their questions stay in the log"

@@ -27,6 +27,8 @@ SWAP_SECONDS = 5
 QUESTIONS = ["Qui coordonne le Mois de l'innovation publique ?", "Où trouver un laboratoire d'innovation publique ?",
              "Qu'est-ce que le droit à l'erreur ?"]
 NEW_GUIDE = "# Charte des ateliers\n\nLes ateliers de co-conception durent une demi-journée et réunissent des usagers.\n"
+NOTES = {f"notes/note-{n:02d}.md": f"# Note de service {n}\n\n" + " ".join(
+    f"Phrase {i} de la note {n} sur la modernisation de l'action publique." for i in range(20)) for n in range(12)}
 
 
 @dataclass
@@ -108,7 +110,7 @@ def test_three_replicas_share_conversations_survive_a_kill_and_swap_a_new_build(
     third.process.wait(timeout=30)
     before = first.health()["build_id"]
 
-    (tmp_path / "corpus" / "guides" / "ateliers.md").write_text(NEW_GUIDE, encoding="utf-8")
+    write_corpus(tmp_path / "corpus", NOTES | {"guides/ateliers.md": NEW_GUIDE})  # a build of a few seconds
     with httpx.Client(base_url=first.url, headers={"X-API-Key": ADMIN_KEY}, timeout=60) as admin:
         assert admin.post("/admin/reindex").status_code == 202
         assert httpx.post(second.url + "/admin/reindex", headers={"X-API-Key": ADMIN_KEY}).status_code == 409
