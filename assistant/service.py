@@ -145,6 +145,11 @@ class Eclaireur:
         if previous is not None and previous.snapshot.path != snapshot.path:
             logger.info("Nouvel index en service : %s", snapshot.path.name)
 
+    @property
+    def ready(self) -> bool:
+        """An index is loaded: requests can be served (without asking the database, unlike ``health``)."""
+        return self._retriever is not None
+
     def live_build(self) -> str:
         """The id of the build in service (its folder's name), or "" before the first load."""
         retriever = self._retriever

@@ -13,7 +13,7 @@ require_search = require("search")
 
 def get_service(request: Request) -> Eclaireur:
     service: Eclaireur | None = getattr(request.app.state, "service", None)
-    if service is None or service.health().ready is False:
+    if service is None or not service.ready:
         raise HTTPException(status_code=503, detail="Le service démarre : l'index n'est pas encore chargé, réessayez dans un instant.")
     return service
 
