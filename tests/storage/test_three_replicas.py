@@ -1,6 +1,7 @@
 """Three real replicas (``eclaireur serve`` processes) on one PostgreSQL and one index folder, as behind a load
 balancer: a conversation and its feedback cross replicas; one replica killed with ``kill -9`` mid-load costs the
-others nothing; a reindex asked of one is served by every survivor within 5 s, with no failed request meanwhile."""
+others nothing; a reindex asked of one is served by every survivor within 5 s, with no failed request meanwhile; a
+limit per minute holds across the three."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import itertools
 import signal
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import httpx
@@ -23,6 +25,8 @@ from index.sources import CorpusFolder
 
 SEARCH_KEY = "cle-agents-flotte-0001-0123456789"
 ADMIN_KEY = "cle-admin-flotte-0002-0123456789"
+WIDGET_KEY = "cle-widget-flotte-0003-0123456789"
+PER_MINUTE = 20  # the widget key's budget per agent address, held by the fleet
 SWAP_SECONDS = 5
 QUESTIONS = ["Qui coordonne le Mois de l'innovation publique ?", "Où trouver un laboratoire d'innovation publique ?",
              "Qu'est-ce que le droit à l'erreur ?"]
@@ -75,7 +79,8 @@ def fleet(tmp_path, embedder, model_path, postgres):
     url = postgres.database()
     build_index(CorpusFolder(write_corpus(tmp_path / "corpus")), tmp_path / "index", IndexConfig(model_path=model_path),
                 embedder=embedder)
-    environment = fleet_environment(tmp_path, url, model_path, SEARCH_KEY, ADMIN_KEY)
+    environment = fleet_environment(tmp_path, url, model_path, SEARCH_KEY, ADMIN_KEY) | {
+        "ECLAIREUR_WIDGET_API_KEYS": f'["{WIDGET_KEY}"]', "ECLAIREUR_WIDGET_CLIENT_RATE_LIMIT_PER_MINUTE": str(PER_MINUTE)}
     replicas = [Replica(tmp_path, environment) for _ in range(3)]
     try:
         for replica in replicas:
@@ -101,6 +106,15 @@ def test_three_replicas_share_conversations_survive_a_kill_and_swap_a_new_build(
         questions = db.execute(select(turns.c.question).where(turns.c.conversation_id == asked["conversation_id"])
                                .order_by(turns.c.position)).scalars().all()
     assert questions == [QUESTIONS[0], "et qui l'organise en région ?"], "the follow-up continued the same conversation"
+
+    started = time.monotonic()  # one agent's widget budget of PER_MINUTE, spent across the three replicas at once
+    with ThreadPoolExecutor(6) as pool:
+        statuses = list(pool.map(lambda replica: httpx.get(replica.url + "/documents/guides/mois.md", timeout=60,
+                                                           headers={"X-API-Key": WIDGET_KEY}).status_code,
+                                 [first, second, third] * PER_MINUTE))
+    refill = (time.monotonic() - started) * PER_MINUTE / 60
+    assert set(statuses) == {200, 429}
+    assert PER_MINUTE <= statuses.count(200) <= PER_MINUTE + 1 + refill, statuses.count(200)
 
     survivors = Load([first, second])
     doomed = Load([third])
