@@ -59,8 +59,7 @@ def test_a_reindex_runs_once_in_the_fleet_and_every_replica_serves_it_within_sec
 
         guide = tmp_path / "corpus" / "guides" / "nouveau.md"
         guide.write_text("# Charte des ateliers\n\nLes ateliers de co-conception durent une demi-journée.\n", encoding="utf-8")
-        assert two.post("/admin/reindex").status_code == 202
-        assert one.post("/admin/reindex").status_code == 409, "the build runs on the second replica"
+        assert two.post("/admin/reindex").status_code == 202  # (the 409 while it runs is checked above, on a held lease)
         second.reindex.wait(120)
         state = one.get("/admin/reindex").json()
         assert state["state"] == "done" and state["report"]["files_read"] == 1
