@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
-from sqlalchemy import case, delete, func, insert, literal, select, true, update
+from sqlalchemy import case, delete, func, insert, literal, or_, select, true, update
 
 from .database import Database, RecordsUnavailable
 from .gaps import GapQuestion
 from .schema import answers, conversations, feedback, turns
 from .upsert import upsert
 
+LATENCY_PERCENTILES = (50, 95, 99)
 TOP_WORDINGS = 200  # exact wordings counted by the database before merging case and spacing variants
 HISTORY_TURNS = 4  # earlier turns a follow-up may draw on; only these are read
 
@@ -211,7 +212,7 @@ class Records:
             rating_day = func.substr(feedback.c.created_at, 1, 10)
             rated = db.execute(select(rating_day, feedback.c.useful, func.count()).where(feedback.c.created_at >= since_text)
                                .group_by(rating_day, feedback.c.useful)).all()  # ratings on the day they were given
-            latencies = db.execute(select(answers.c.latency_ms).where(recent)).scalars().all()
+            latency = latency_percentiles(db, recent)
             count, first = func.count().label("n"), func.min(answers.c.created_at).label("first")
             asked = db.execute(select(answers.c.question, count, first).where(recent, answers.c.question.is_not(None))
                                .group_by(answers.c.question).order_by(count.desc(), first, answers.c.question)
@@ -237,5 +238,25 @@ class Records:
             "feedback_count": feedback_count,
             "useful_rate": round(sum(n for _, useful, n in rated if useful) / feedback_count, 4) if feedback_count else None,
             "top_questions": [{"question": q, "count": c} for q, c in questions.most_common(10)],
-            "latency_ms": {f"p{p}": round(float(np.percentile(latencies, p)), 1) for p in (50, 95, 99)} if latencies else {},
+            "latency_ms": latency,
         }
+
+
+def latency_percentiles(db, period) -> dict[str, float]:
+    """p50, p95 and p99 of the answers' latency in ``period``, interpolated between ranks as ``numpy.percentile``
+    does: the database ranks the latencies and returns only the two rows around each percentile."""
+    rank = func.row_number().over(order_by=answers.c.latency_ms).label("rank")
+    ranked = select(answers.c.latency_ms, rank, func.count().over().label("n")).where(period).subquery()
+    below = {p: (ranked.c.n - 1) * p // 100 + 1 for p in LATENCY_PERCENTILES}  # the rank at or below each
+    around = or_(*(ranked.c.rank.in_([rank_below, rank_below + 1]) for rank_below in below.values()))
+    rows = db.execute(select(ranked.c.rank, ranked.c.latency_ms, ranked.c.n).where(around)).all()
+    if not rows:
+        return {}
+    value, total = {rank: latency for rank, latency, _ in rows}, rows[0].n
+    found = {}
+    for p in LATENCY_PERCENTILES:
+        position = (total - 1) * p / 100
+        low = value[math.floor(position) + 1]
+        high = value.get(math.floor(position) + 2, low)
+        found[f"p{p}"] = round(low + (high - low) * (position - math.floor(position)), 1)
+    return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 
@@ -55,6 +56,20 @@ def test_feedback_replaces_an_earlier_opinion_and_feeds_the_useful_rate(database
     assert records.record_feedback(answer, useful=False, comment="date fausse")
     assert records.stats(since=records_epoch())["useful_rate"] == 0.0
     assert [g.reason for g in records.gap_questions()] == ["not_useful"]
+
+
+@pytest.mark.parametrize("count", [1, 2, 7, 101])
+def test_latency_percentiles_are_ranked_by_the_database_and_interpolated_as_numpy_does(database_location, count):
+    records = Records(database_location)
+    latencies = [float((n * 37) % 101) + n / 10 for n in range(count)]  # unordered, distinct
+    for latency in latencies:
+        records.record_answer(None, "Qui organise le Mois ?", "answered", 0.9, "api", latency)
+    expected = {f"p{p}": round(float(np.percentile(latencies, p)), 1) for p in (50, 95, 99)}
+    assert records.stats(since=records_epoch())["latency_ms"] == expected
+
+
+def test_no_answer_in_the_period_means_no_latency_figures(database_location):
+    assert Records(database_location).stats(since=records_epoch())["latency_ms"] == {}
 
 
 def test_conversations_and_answers_belong_to_their_creator_admins_excepted(database_location):
