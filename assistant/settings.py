@@ -63,7 +63,8 @@ class Settings(BaseSettings):
     embedding_batch_size: int | None = Field(None, ge=1, le=512, description="Textes par passage du modèle à "
                                              "l'indexation (vide : 32 avec torch, 8 avec ONNX)")
     query_cache_size: int = Field(4096, ge=0, description="Vecteurs de requêtes gardés en mémoire (0 : aucun)")
-    batching: bool = Field(True, description="Encoder ensemble les requêtes simultanées (un seul passage du modèle)")
+    batching: bool | None = Field(None, description="Encoder ensemble les requêtes simultanées (un seul passage du "
+                                  "modèle) ; vide : oui avec torch, non avec ONNX, plus rapide sans (benchmarks/throughput.py)")
     batch_max_size: int = Field(32, ge=1, le=256, description="Textes au plus par lot d'encodage")
     batch_max_wait_ms: float = Field(2.0, ge=0.0, le=50.0, description="Attente maximale pour compléter un lot")
 
@@ -156,7 +157,8 @@ class Settings(BaseSettings):
                             self.rerank_top_n)
 
     def batching_config(self) -> BatchingConfig:
-        return BatchingConfig(enabled=self.batching, max_batch=self.batch_max_size, max_wait_ms=self.batch_max_wait_ms)
+        enabled = self.encoder == "torch" if self.batching is None else self.batching
+        return BatchingConfig(enabled=enabled, max_batch=self.batch_max_size, max_wait_ms=self.batch_max_wait_ms)
 
     def answer_config(self) -> AnswerConfig:
         return AnswerConfig(min_confidence=self.min_confidence)
