@@ -1,11 +1,14 @@
 """The content team console with 100,000 recorded questions over 90 days: how long the page's data takes to load.
 
     .venv/bin/python benchmarks/console.py [--questions 100000] [--backend sqlite|postgresql|both] [--repeat 3]
+                                           [--without-kept-vectors]
 
-Fills a records database (seeded: always the same questions, channels, outcomes, ratings and comments; about 30 %
-unanswered, 10 % rated, a few thousand distinct wordings), starts `eclaireur serve` on it (bundled corpus, default
-index, built if missing) with an admin key, and times every request the console makes when it opens, sent together
-as the browser does, over 30 and 90 days: the first load (gap wordings not yet encoded) and the next ones.
+Fills a records database as the service writes it (seeded: always the same questions, channels, outcomes, ratings and
+comments; about 30 % unanswered, 10 % rated, a few thousand distinct wordings; the unanswered wordings' embeddings
+kept, as /ask keeps them, unless ``--without-kept-vectors`` stands for records from before that), starts
+`eclaireur serve` on it (bundled corpus, default index, built if missing) with an admin key, and times every request
+the console makes when it opens, sent together as the browser does, over 30 and 90 days: the first load (the
+disliked wordings not yet encoded, caches cold) and the next ones.
 PostgreSQL runs on a throwaway server (tests/pgserver.py) when its binaries are installed.
 Prints a Markdown table and the command. Target (issue 15): the page's data in under 1 s.
 """
@@ -30,8 +33,12 @@ from serving import start_server
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from assistant.settings import Settings  # noqa: E402
 from assistant.storage import Database  # noqa: E402
+from assistant.storage.console import keep_vectors  # noqa: E402
+from assistant.storage.gaps import wording_key  # noqa: E402
 from assistant.storage.schema import answers, feedback  # noqa: E402
+from index.embedding import Embedder  # noqa: E402
 
 ADMIN_KEY = "cle-admin-du-banc-d-essai-0123456789"
 TOPICS = ["le télétravail", "les congés bonifiés", "la cantine", "le badge d'accès", "la mutuelle", "le compte épargne-temps",
@@ -63,7 +70,16 @@ def questions(count: int, days: int, seed: int = 15) -> list[dict]:
     return sorted(rows, key=lambda row: row["created_at"])  # written as they come, as the service does
 
 
-def fill(location: str | Path, rows: list[dict], seed: int = 15) -> None:
+def unanswered_vectors(rows: list[dict]) -> tuple[dict, str]:
+    """The embedding of each unanswered wording, which the service keeps as it answers, and the model's fingerprint."""
+    settings = Settings(_env_file=None)
+    embedder = Embedder(settings.model_path, engine=settings.encoder)
+    texts = {wording_key(row["question"]): row["question"].strip() for row in rows if row["status"] == "no_answer"}
+    return dict(zip(texts, embedder.encode_queries(list(texts.values())))), embedder.fingerprint
+
+
+def fill(location: str | Path, rows: list[dict], kept: tuple[dict, str] | None, seed: int = 15) -> None:
+    """The records as the service writes them; with ``kept``, the unanswered wordings' embeddings too."""
     rng = random.Random(seed)
     database = Database(location, timeout=60)
     database.upgrade()
@@ -73,6 +89,8 @@ def fill(location: str | Path, rows: list[dict], seed: int = 15) -> None:
         for start in range(0, len(rows), 10_000):
             db.execute(answers.insert(), rows[start:start + 10_000])
         db.execute(feedback.insert(), rated)
+    if kept:
+        keep_vectors(database, *kept)
     database.dispose()
 
 
@@ -114,12 +132,15 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=100_000)
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--repeat", type=int, default=3, help="loads after the first, per period")
+    parser.add_argument("--without-kept-vectors", action="store_true",
+                        help="records written before the service kept the unanswered wordings' embeddings")
     args = parser.parse_args()
     rows = questions(args.questions, 90)
+    kept = None if args.without_kept_vectors else unanswered_vectors(rows)
     results = []
     work = Path(tempfile.mkdtemp(prefix="eclaireur-console-"))
     if args.backend in ("sqlite", "both"):
-        fill(work / "records.sqlite", rows)
+        fill(work / "records.sqlite", rows, kept)
         results += measure("sqlite", str(work / "records.sqlite"), args.repeat, work)
     if args.backend in ("postgresql", "both"):
         from pgserver import PostgresServer, unavailable_reason
@@ -131,7 +152,7 @@ def main() -> None:
             postgres = PostgresServer()
             try:
                 url = postgres.database()
-                fill(url, rows)
+                fill(url, rows, kept)
                 results += measure("postgresql", url, args.repeat, work)
             finally:
                 postgres.close()
@@ -144,7 +165,8 @@ def main() -> None:
     for backend, days, first, median, slowest, slowest_seconds in results:
         print(f"| {backend} | {days} j | {first * 1000:.0f} ms | {median * 1000:.0f} ms | {slowest} {slowest_seconds * 1000:.0f} ms "
               f"| < 1 s |")
-    print(f"\n.venv/bin/python benchmarks/console.py --questions {args.questions} --backend {args.backend} --repeat {args.repeat}")
+    option = " --without-kept-vectors" if args.without_kept_vectors else ""
+    print(f"\n.venv/bin/python benchmarks/console.py --questions {args.questions} --backend {args.backend} --repeat {args.repeat}{option}")
 
 
 if __name__ == "__main__":
