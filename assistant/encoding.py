@@ -60,7 +60,7 @@ class SharedEncoder:
         self._worker: threading.Thread | None = None
         self._worker_lock = threading.Lock()
         self._last_batch_jobs = 0
-        self.batches = 0  # forward passes run by the worker, for metrics and tests
+        self.batches = 0  # forward passes run for requests (by the worker when batching), for metrics and tests
         self.batched_texts = 0
 
     @property
@@ -101,7 +101,10 @@ class SharedEncoder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if not self.batching.enabled:
-            return self._run_model(kind, texts)
+            vectors = self._run_model(kind, texts)
+            with self._cache_lock:
+                self._count_pass(len(texts))
+            return vectors
         self._ensure_worker()
         job = _Job(kind, list(texts))
         self._jobs.put((PRIORITY[kind], next(self._order), job))
@@ -174,6 +177,10 @@ class SharedEncoder:
         if waiting:
             self._serve_group(QUERY, waiting)
 
+    def _count_pass(self, texts: int) -> None:
+        self.batches += 1
+        self.batched_texts += texts
+
     def _serve_group(self, kind: str, group: list[_Job]) -> None:
         unique = list(dict.fromkeys(text for job in group for text in job.texts))
         try:
@@ -186,8 +193,7 @@ class SharedEncoder:
             logger.warning("Échec de l'encodage de %d textes : %s", len(unique), error)
             group[0].result.set_exception(error)
             return
-        self.batches += 1
-        self.batched_texts += len(unique)
+        self._count_pass(len(unique))
         row = {text: i for i, text in enumerate(unique)}
         for job in group:
             job.result.set_result(vectors[[row[text] for text in job.texts]])

@@ -84,7 +84,8 @@ def test_without_batching_each_request_runs_the_model_itself(embedder):
     encoder = SharedEncoder(embedder, cache_size=0, batching=BatchingConfig(enabled=False))
     vectors = encode_all_at_once(encoder, QUERIES[:4])
 
-    assert encoder.batches == 0  # no worker thread: the requests' own threads ran the model
+    assert encoder._worker is None, "no worker thread: the requests' own threads ran the model"
+    assert encoder.batches == 4 and encoder.batched_texts == 4, "one forward pass per request"
     np.testing.assert_allclose(np.vstack(vectors), embedder.encode_queries(QUERIES[:4]), atol=1e-5)
 
 
