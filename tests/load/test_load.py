@@ -87,7 +87,9 @@ async def administrator(client: httpx.AsyncClient, corpus, swapped: dict) -> Non
 async def run_load(base_url: str, corpus) -> tuple[list[Outcome], dict]:
     outcomes: list[Outcome] = []
     swapped: dict = {}
-    limits = httpx.Limits(max_connections=CLIENTS + 2)
+    # Idle connections are dropped by the client before the server's keep-alive (5 s) ends them: reusing one at the
+    # instant the server closes it would fail the request before it is sent (httpx's default expiry is also 5 s).
+    limits = httpx.Limits(max_connections=CLIENTS + 2, keepalive_expiry=2.0)
     async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits, headers={"X-API-Key": SEARCH_KEY}) as client:
         deadline = time.monotonic() + LOAD_SECONDS
         await asyncio.gather(administrator(client, corpus, swapped),
