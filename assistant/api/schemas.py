@@ -46,6 +46,17 @@ def _true_or_false(value: object) -> object:
 Flag = Annotated[bool, BeforeValidator(_true_or_false)]
 
 
+def _not_a_boolean(value: object) -> object:
+    """A number (or its digits in a query string); never JSON ``true``/``false``, which pydantic's lax mode would take
+    as 1 and 0 although the schema (an integer) does not allow them."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("entier", "nombre entier attendu")
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_not_a_boolean)]
+
+
 def _iso_day(value: object) -> object:
     """A day written AAAA-MM-JJ; never a number, which pydantic's lax mode would read as seconds since 1970."""
     if isinstance(value, date) or (isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)):
@@ -74,7 +85,7 @@ class SearchRequest(BaseModel):
 
     q: QuestionText = Field(..., description="La question ou les mots cherchés",
                             examples=["Quand a lieu le Mois de l'innovation publique ?"])
-    k: int = Field(10, ge=1, le=50, description="Nombre de documents renvoyés (1 à 50)")
+    k: Count = Field(10, ge=1, le=50, description="Nombre de documents renvoyés (1 à 50)")
     mode: SearchMode | None = Field(None, description="dense, lexical ou hybrid (défaut : réglage du serveur, hybrid)")
     type: list[DocumentType] = Field(default_factory=list, description="Types de documents gardés (guide, faq)")
     tag: list[Text] = Field(default_factory=list, description="Étiquettes : un document portant l'une d'elles est gardé")

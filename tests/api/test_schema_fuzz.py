@@ -71,6 +71,15 @@ def test_a_boolean_is_true_or_false_never_a_number(fuzz_server):
     assert httpx.post(f"{fuzz_server.url}/feedback", json={"answer_id": "a" * 32, "useful": 0}, headers=headers).status_code == 422
 
 
+def test_a_count_is_a_number_never_a_boolean(fuzz_server):
+    headers = {"X-API-Key": ADMIN_KEY}
+    for wrong in (True, False):
+        refused = httpx.post(f"{fuzz_server.url}/search", json={"q": "laboratoire", "k": wrong}, headers=headers)
+        assert refused.status_code == 422 and "k" in refused.json()["detail"], wrong
+    assert httpx.post(f"{fuzz_server.url}/search", json={"q": "laboratoire", "k": 2}, headers=headers).status_code == 200
+    assert httpx.get(f"{fuzz_server.url}/search", params={"q": "laboratoire", "k": "2"}, headers=headers).status_code == 200
+
+
 def test_the_schema_accepts_exactly_the_questions_the_server_accepts():
     """Every character of the Basic Multilingual Plane, alone and between spaces: the documented pattern matches
     if and only if the server takes the text as a question (no 422 « La question est vide »)."""
