@@ -25,7 +25,7 @@ from .retrieval import Retriever, SearchFilters, SearchOutcome
 from .settings import Settings
 from .sources_sync import SourcesSyncJob
 from .storage import INTERNAL, Caller, Database, Records, RecordsUnavailable
-from .storage.console import keep_vectors
+from .storage.console import WordingVector
 from .storage.gaps import wording_key
 from .storage.leases import BuildLease
 
@@ -203,12 +203,13 @@ class Eclaireur:
         answer_id = ""
         try:
             if recorded:
+                kept = None
+                if answer.status == "no_answer" and self.records.keep_question_text:  # a cache hit when it was the query
+                    kept = WordingVector(wording_key(question), self.embedder.fingerprint,
+                                         self.encoder.encode_query(question.strip()))
                 answer_id = self.records.record_exchange(conversation_id, new, question, query, answer.status,
                                                          answer.confidence, channel, timings["total_ms"], caller, answer.text,
-                                                         answer_sources(answer))
-                if answer.status == "no_answer" and self.records.keep_question_text:  # a cache hit when it was the query
-                    keep_vectors(self.database, {wording_key(question): self.encoder.encode_query(question.strip())},
-                                 self.embedder.fingerprint)
+                                                         answer_sources(answer), kept)
         except RecordsUnavailable as error:
             self._skip_record(error)
         return AskResult(answer, answer_id, conversation_id, query, timings, fallback, outcome.rerank_fallback)

@@ -115,6 +115,8 @@ class Settings(BaseSettings):
     widget_client_rate_limit_per_minute: int = Field(60, ge=1, description="Jetons par minute et par adresse IP dans une "
                                                      "clé « widget »")
     ask_cost: int = Field(5, ge=1, le=1000, description="Jetons dépensés par /ask (1 pour toute autre requête, erreurs comprises)")
+    rate_limit_reserve_share: float = Field(0.05, ge=0.0, le=0.2, description="Avec une base partagée : part du budget "
+                                            "par minute qu'une réplique réserve d'un coup (0 : chaque requête passe par la base)")
     auth_failures_per_minute: int = Field(10, ge=1, description="Clés erronées tolérées par minute et par adresse IP")
     model_work_per_caller: int = Field(2, ge=1, description="Recherches et questions traitées à la fois par clé (ou adresse)")
     model_queue_per_caller: int = Field(64, ge=1, description="Recherches et questions en cours ou en attente par clé")

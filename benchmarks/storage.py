@@ -7,6 +7,8 @@
    same machine noise. Target (issue #14): PostgreSQL at most 3 ms above SQLite.
 2. Database round trips on the request path of /ask (PostgreSQL), counted with SQLAlchemy events: statements,
    transactions (each a BEGIN and a COMMIT sent by psycopg), for a new conversation and for a follow-up. Target: 2.
+   The key's budget is a busy agency's (6,000 tokens a minute): its replica spends a reserve of it locally and
+   renews it in the background; those statements are counted apart, off the request path.
 3. Throughput of 1 and then 2 real replicas (``eclaireur serve`` processes on one PostgreSQL and one index), closed
    loop of ``--clients`` agents asking; CPU ms and memory (RSS) per replica and per request, read from /proc.
 
@@ -49,20 +51,26 @@ QUESTIONS = ["Qu'est-ce qu'un laboratoire d'innovation publique ?", "Qui coordon
              "Qu'est-ce que le droit à l'erreur ?", "Comment tester un prototype avec des usagers ?",
              "Une collectivité peut-elle expérimenter une loi ?", "Où trouver un designer pour mon service ?"]
 FOLLOW_UP = "et pour une collectivité ?"
+BACKGROUND_THREADS = "eclaireur-"  # how the service names its own threads
 
 
 class RoundTrips:
-    """Counts what every engine of this process sends to its database: statements, BEGINs, COMMITs and ROLLBACKs."""
+    """Counts what every engine of this process sends to its database: statements, BEGINs, COMMITs and ROLLBACKs,
+    and apart from them the statements of the service's background threads (the rate limit's reserves, the poll
+    for new builds), which no request waits for."""
 
     def __init__(self) -> None:
-        self.statements = self.begins = self.ends = 0
+        self.statements = self.begins = self.ends = self.background = 0
         event.listen(Engine, "before_cursor_execute", self._statement)
         event.listen(Engine, "begin", self._begin)
         event.listen(Engine, "commit", self._end)
         event.listen(Engine, "rollback", self._end)
 
     def _statement(self, *args) -> None:
-        self.statements += 1
+        if threading.current_thread().name.startswith(BACKGROUND_THREADS):
+            self.background += 1
+        else:
+            self.statements += 1
 
     def _begin(self, connection) -> None:
         self.begins += not autocommit(connection)
@@ -87,12 +95,12 @@ def percentile(values: list[float], p: float) -> float:
 
 def compare_backends(work: Path, postgres: PostgresServer, asks: int) -> dict:
     base = Settings(_env_file=None, corpus_dir=ROOT / "corpus", index_dir=work / "index", records_path=work / "records.sqlite",
-                    api_keys=[KEY], rate_limit_per_minute=1_000_000, query_cache_size=0)
+                    api_keys=[KEY], rate_limit_per_minute=6_000, query_cache_size=0)
     sqlite = Eclaireur(base)
     sqlite.ensure_index()
     on_postgres = Eclaireur(base.model_copy(update={"database_url": SecretStr(postgres.database())}), embedder=sqlite.embedder)
     on_postgres.reload()
-    trips = RoundTrips()
+    trips_counter = RoundTrips()
     latencies: dict[str, list[float]] = {"SQLite": [], "PostgreSQL": []}
     per_ask: dict[str, list[tuple[int, int, int]]] = {"nouvelle conversation": [], "question de suivi": []}
     with LiveServer(create_app(base, service=sqlite)) as a, LiveServer(create_app(on_postgres.settings, service=on_postgres)) as b:
@@ -104,20 +112,22 @@ def compare_backends(work: Path, postgres: PostgresServer, asks: int) -> dict:
         for number in range(asks):
             question = QUESTIONS[number % len(QUESTIONS)]
             for name in (("SQLite", "PostgreSQL") if number % 2 else ("PostgreSQL", "SQLite")):
-                trips.reset()
+                trips_counter.reset()
                 started = time.perf_counter()
                 response = clients[name].post("/ask", json={"question": question})
                 latencies[name].append((time.perf_counter() - started) * 1000)
                 response.raise_for_status()
                 if name == "PostgreSQL":
-                    per_ask["nouvelle conversation"].append(trips.reset())
+                    per_ask["nouvelle conversation"].append(trips_counter.reset())
                     follow = clients[name].post("/ask", json={"question": FOLLOW_UP,
                                                               "conversation_id": response.json()["conversation_id"]})
                     follow.raise_for_status()
-                    per_ask["question de suivi"].append(trips.reset())
+                    per_ask["question de suivi"].append(trips_counter.reset())
         for client in clients.values():
             client.close()
-    return {"latencies": latencies, "trips": {kind: np.median(np.array(rows), axis=0) for kind, rows in per_ask.items()}}
+    trips = {kind: {"median": np.median(np.array(rows), axis=0), "max": max(sum(row) for row in rows)}
+             for kind, rows in per_ask.items()}
+    return {"latencies": latencies, "trips": trips, "background": trips_counter.background, "asks": 2 * asks}
 
 
 def proc_cpu_seconds(pid: int) -> float:
@@ -195,10 +205,14 @@ def main() -> int:
         print(f"| {name} | {percentile(values, 50):.1f} ms | {percentile(values, 95):.1f} ms | {len(values)} |")
     gap = percentile(backends["latencies"]["PostgreSQL"], 50) - percentile(backends["latencies"]["SQLite"], 50)
     print(f"\nÉcart des p50 : {gap:+.1f} ms (cible : ≤ 3 ms).\n")
-    print("| /ask sur PostgreSQL (médiane) | requêtes SQL | transactions | allers-retours (SQL + BEGIN + COMMIT) |")
-    print("|---|---|---|---|")
-    for kind, (statements, begins, ends) in backends["trips"].items():
-        print(f"| {kind} | {statements:.0f} | {begins:.0f} | {statements + begins + ends:.0f} |")
+    print("| /ask sur PostgreSQL | requêtes SQL (médiane) | transactions (médiane) | allers-retours, médiane | "
+          "allers-retours, maximum |")
+    print("|---|---|---|---|---|")
+    for kind, trips in backends["trips"].items():
+        statements, begins, ends = trips["median"]
+        print(f"| {kind} | {statements:.0f} | {begins:.0f} | {statements + begins + ends:.0f} | {trips['max']} |")
+    print(f"\nHors du chemin des requêtes : {backends['background']} requêtes SQL en arrière-plan (réserves de jetons, "
+          f"suivi des constructions) pendant {backends['asks']} /ask.\n")
     print(f"\n| répliques | /ask par s ({args.clients} agents) | échecs | CPU par question | mémoire par réplique (RSS) |")
     print("|---|---|---|---|---|")
     for run in runs:

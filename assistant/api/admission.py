@@ -168,7 +168,8 @@ def budgets(settings: Settings) -> Limiter:
     if not settings.database_url:
         return RateLimiter()
     database = Database(settings.database_location(), timeout=settings.records_busy_timeout_seconds)
-    return FleetBuckets(database, fallback=RateLimiter()) if database.shared else RateLimiter()
+    return (FleetBuckets(database, fallback=RateLimiter(), reserve_share=settings.rate_limit_reserve_share)
+            if database.shared else RateLimiter())
 
 
 @dataclass(frozen=True)

@@ -135,13 +135,27 @@ def wording_vectors(database: Database, keys: list[str], texts: list[str], encod
 
 
 def keep_vectors(database: Database, vectors: dict[str, np.ndarray], model: str) -> None:
-    """Keep the embeddings of wordings (``wording_key`` → vector); the service keeps an unanswered question's as it
-    answers, from the vector it searched with, so that the worklist rarely encodes anything."""
-    now = datetime.now(UTC).isoformat()
-    with database.transaction() as db:  # upserts: another request may have kept the same wordings meanwhile
+    """Keep the embeddings of wordings (``wording_key`` → vector), computed for the worklist."""
+    with database.transaction() as db:
         for wording, vector in vectors.items():
-            db.execute(upsert(db, gap_vectors, {"wording": wording, "model": model, "vector": np.asarray(vector, dtype="<f4").tobytes(),
-                                                "created_at": now}))
+            db.execute(vector_upsert(db.dialect.name, WordingVector(wording, model, vector)))
+
+
+@dataclass(frozen=True)
+class WordingVector:
+    """An unanswered wording's embedding (``wording_key``), kept so that the worklist rarely encodes anything: the
+    service keeps it as it answers, from the vector it searched with (``Records.record_exchange``)."""
+
+    wording: str
+    model: str
+    vector: np.ndarray
+
+
+def vector_upsert(dialect: str, kept: WordingVector):
+    """The statement keeping ``kept`` (an upsert: another request may have kept the same wording meanwhile)."""
+    return upsert(dialect, gap_vectors, {"wording": kept.wording, "model": kept.model,
+                                         "vector": np.asarray(kept.vector, dtype="<f4").tobytes(),
+                                         "created_at": datetime.now(UTC).isoformat()})
 
 
 def failure_samples(database: Database, texts: list[str], since: datetime, until: datetime) -> dict[str, list[tuple]]:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import case, delete, func, insert, literal, or_, select, true, update
 
+from .console import WordingVector, vector_upsert
 from .database import Database, RecordsUnavailable
 from .gaps import GapQuestion
 from .schema import answers, conversations, feedback, turns
@@ -97,10 +98,12 @@ class Records:
 
     def record_exchange(self, conversation_id: str, new: bool, question: str, retrieval_query: str, status: str,
                         confidence: float, channel: str, latency_ms: float, caller: Caller = INTERNAL,
-                        answer_text: str | None = None, sources: list[dict] | None = None) -> str:
+                        answer_text: str | None = None, sources: list[dict] | None = None,
+                        kept_vector: WordingVector | None = None) -> str:
         """One question and its answer written at once: the conversation (created when ``new``, expired ones deleted on
-        the way; else its expiry pushed back), its turn (only the last ``max_turns`` kept) and the answer's log line
-        (see ``record_answer``). On PostgreSQL one statement, hence one round trip; on SQLite one transaction."""
+        the way; else its expiry pushed back), its turn (only the last ``max_turns`` kept), the answer's log line
+        (see ``record_answer``) and, for an unanswered question, its wording's vector. On PostgreSQL one statement,
+        hence one round trip; on SQLite one transaction."""
         answer_id = uuid.uuid4().hex
         moment = now()
         prior = select(func.max(turns.c.position)).where(turns.c.conversation_id == conversation_id).scalar_subquery()
@@ -117,6 +120,8 @@ class Records:
                                       select(literal(conversation_id), func.coalesce(prior + 1, 0), literal(question),
                                              literal(retrieval_query))),
         ]
+        if kept_vector is not None:
+            writes.append(vector_upsert(self.database.dialect, kept_vector))
         logged = insert(answers).values(
             answer_id=answer_id, conversation_id=conversation_id, question=question if self.keep_question_text else None,
             status=status, confidence=confidence, channel=channel, latency_ms=latency_ms, created_at=moment.isoformat(),

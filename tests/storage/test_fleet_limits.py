@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 from pydantic import SecretStr
+from sqlalchemy import event, text
 
 from assistant.api.admission import RateLimiter
 from assistant.storage import Database
-from assistant.storage.buckets import FleetBuckets
+from assistant.storage.buckets import Budget, FleetBuckets, Left, Reserves
 
 KEY = "cle-flotte-limites-0001-0123456789"
 PER_MINUTE = 20
@@ -46,3 +49,82 @@ def test_buckets_fall_back_on_the_replica_when_the_database_is_away(caplog):
     assert waits[:3] == [0, 0, 0] and waits[3] > 0, "the replica's own buckets still limit"
     assert buckets.fallbacks == 4
     assert len([r for r in caplog.records if "réplique seule" in r.getMessage()]) == 1, "one warning, not one per request"
+
+
+def statements_sent(database: Database) -> list[str]:
+    """The statements the database's engine sends from now on from this thread (not from the replica's background)."""
+    sent: list[str] = []
+    caller = threading.current_thread()
+    event.listen(database.engine, "before_cursor_execute",
+                 lambda *args: sent.append(args[2]) if threading.current_thread() is caller else None)
+    return sent
+
+
+@pytest.fixture
+def fleet_database(postgres):
+    database = Database(postgres.database())
+    database.upgrade()
+    yield database
+    database.dispose()
+
+
+def test_a_replica_spends_its_reserve_without_a_round_trip(fleet_database):
+    buckets = FleetBuckets(fleet_database, fallback=RateLimiter(), reserve_share=0.05)  # 600 a minute: a reserve of 30
+    sent = statements_sent(fleet_database)
+    assert buckets.retry_after(("key", "agent"), 600, cost=5) == 0
+    assert len(sent) == 1, "the first request takes a reserve in one statement"
+    assert buckets.reserves.held("key\x1fagent") == 25
+    del sent[:]
+    assert buckets.retry_after(("key", "agent"), 600, cost=5) == 0
+    assert buckets.retry_after(("key", "agent"), 600, cost=5) == 0
+    assert buckets.reserves.held("key\x1fagent") == 15
+    assert sent == [], "the requests themselves send nothing"
+
+
+def test_a_reserve_is_renewed_in_the_background_for_what_was_used(fleet_database):
+    buckets = FleetBuckets(fleet_database, fallback=RateLimiter(), reserve_share=0.05)
+    for _ in range(6):  # the reserve of 30 runs out: the sixth request asks for a renewal
+        assert buckets.retry_after(("key", "agent"), 600, cost=5) == 0
+    buckets._background.submit(lambda: None).result()  # the renewal has run
+    assert buckets.reserves.held("key\x1fagent") == 30
+    with fleet_database.autocommit() as db:
+        tokens = db.execute(text("SELECT tokens FROM rate_buckets")).scalar_one()
+    assert 600 - 60 <= tokens <= 600 - 60 + 1, "the database spent the reserve twice: 30 taken, then the 30 used"
+
+
+def test_without_a_reserve_every_request_spends_in_the_database(fleet_database):
+    buckets = FleetBuckets(fleet_database, fallback=RateLimiter(), reserve_share=0)
+    sent = statements_sent(fleet_database)
+    for _ in range(3):
+        assert buckets.retry_after(("key", "agent"), 600, cost=5) == 0
+    assert len(sent) == 3
+
+
+def test_reserves_keep_a_budget_across_three_replicas(fleet_database):
+    replicas = [FleetBuckets(fleet_database, fallback=RateLimiter(), reserve_share=0.05) for _ in range(3)]
+    per_minute, reserve = 400, 20
+    started = time.monotonic()
+    allowed = sum(replica.retry_after(("key", "agent"), per_minute) == 0
+                  for replica in itertools.islice(itertools.cycle(replicas), 3 * per_minute))
+    refill = (time.monotonic() - started) * per_minute / 60
+    assert allowed <= per_minute + 1 + refill, "nothing is spent locally that was not spent in the database first"
+    assert allowed >= per_minute - 3 * reserve, "tokens left unused are at most one reserve per replica"
+
+
+def test_a_reserve_expires_after_the_time_the_bucket_takes_to_refill_it():
+    assert Budget.of(600, 5, 0.05).reserve_seconds == 3.0
+    reserves = Reserves()
+    reserves.add("agent", 10, seconds=0.05)
+    assert reserves.spend("agent", 4) == Left(6, pytest.approx(0.05, abs=0.05))
+    time.sleep(0.1)
+    assert reserves.spend("agent", 4) is None
+    assert reserves.held("agent") == 0
+
+
+def test_a_renewal_counts_what_requests_took_meanwhile():
+    reserves = Reserves()
+    reserves.add("agent", 4, seconds=3)
+    leftover = reserves.held("agent")
+    reserves.spend("agent", 1)  # a request while the renewal's statement runs
+    reserves.renew("agent", 30, leftover, seconds=3)
+    assert reserves.held("agent") == 29

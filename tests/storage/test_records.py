@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from assistant.storage import Caller, ForeignRecord, GapQuestion, Records, group_similar
+from assistant.storage.console import WordingVector, wording_vectors
 from assistant.storage.migrations import current, head
 from assistant.storage.schema import answers, turns
 
@@ -181,8 +182,6 @@ def records_epoch():
 
 
 def test_a_question_and_its_answer_are_written_at_once_and_read_back_in_one_statement(database_location):
-    from sqlalchemy import event
-
     records = Records(database_location, max_turns=3)
     sent = []
     event.listen(records.database.engine, "before_cursor_execute", lambda *args: sent.append(args[2]))
@@ -198,6 +197,20 @@ def test_a_question_and_its_answer_are_written_at_once_and_read_back_in_one_stat
     assert records.stats(since=records_epoch())["questions"] == 5
     with pytest.raises(ForeignRecord):
         records.history(conversation, BOB)
+
+
+def test_an_unanswered_question_keeps_its_wording_vector_in_the_same_write(database_location):
+    records = Records(database_location)
+    sent = []
+    event.listen(records.database.engine, "before_cursor_execute", lambda *args: sent.append(args[2]))
+    vector = np.linspace(-1, 1, 384, dtype=np.float32)
+    records.record_exchange("c0ffee", True, "Budget de la DITP ?", "Budget de la DITP ?", "no_answer", 0.1, "api", 40.0,
+                            kept_vector=WordingVector("budget de la ditp", "e5", vector))
+    if records.database.shared:
+        assert len(sent) == 1, "one statement: conversation, turn, answer and vector"
+    unused = lambda texts: pytest.fail("a kept vector is read, not encoded again")  # noqa: E731
+    kept = wording_vectors(records.database, ["budget de la ditp"], ["Budget de la DITP ?"], unused, "e5")
+    assert np.array_equal(kept[0], vector)
 
 
 def test_starting_a_conversation_clears_the_expired_ones(database_location):
