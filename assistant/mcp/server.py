@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.prompts import Prompt
 from mcp.shared.exceptions import MCPError
@@ -27,14 +31,27 @@ MESSAGES = {
 
 
 def build_server() -> MCPServer:
-    server = MCPServer("eclaireur", title="Éclaireur", version="0.1.0", instructions=INSTRUCTIONS, tools=list(TOOLS),
-                       middleware=[french_requests])
+    with logging_left_alone():
+        server = MCPServer("eclaireur", title="Éclaireur", version="0.1.0", instructions=INSTRUCTIONS, tools=list(TOOLS),
+                           middleware=[french_requests])
     server.resource(DOCUMENT_URI, name="document", title="Document du corpus", mime_type="application/json",
                     description="Un document du corpus par son identifiant : métadonnées et début du texte (JSON)")(document)
     server.add_prompt(Prompt.from_function(citer_les_sources, name=PROMPT, title="Répondre en citant les sources",
                                            description="Consignes pour répondre à un agent public avec les outils "
                                                        "d'Éclaireur, en citant chaque source"))
     return server
+
+
+@contextmanager
+def logging_left_alone() -> Iterator[None]:
+    """The SDK's server configures the root logger (``logging.basicConfig`` with its own handler) when created: the
+    application that embeds it, not a library, decides where logs go. basicConfig does nothing to a configured root."""
+    root, placeholder = logging.getLogger(), logging.NullHandler()
+    root.addHandler(placeholder)
+    try:
+        yield
+    finally:
+        root.removeHandler(placeholder)
 
 
 async def french_requests(ctx, call_next):

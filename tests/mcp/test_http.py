@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ from support import LiveServer, run_async
 
 from assistant.api.app import create_app
 from assistant.mcp.errors import ACCESS_DENIED, RETRY_LATER
+from assistant.mcp.server import build_server
 from assistant.mcp.tools import MAX_DOCUMENT_CHARS
 
 
@@ -236,3 +238,10 @@ def test_cors_follows_the_api_rules(default_service):
         other = httpx.options(f"{server.url}/mcp", headers=preflight | {"Origin": "https://ailleurs.example"})
     assert allowed.status_code == 200 and allowed.headers["access-control-allow-origin"] == "https://intranet.example"
     assert "access-control-allow-origin" not in other.headers
+
+
+def test_building_the_mcp_server_leaves_the_logging_setup_to_the_application():
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    build_server()
+    assert root.handlers == handlers and root.level == level
