@@ -49,26 +49,26 @@ $(MODEL): | $(STAMP)
 browser: chromium $(AXE_STAMP)
 
 chromium:
-	@if [ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ]; then SUDO=; \
-	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO=sudo; \
-	else echo "Chromium absent et ni root ni sudo : les tests du widget dans le navigateur seront sautés" \
-	          "(installez-le avec « apt-get install chromium »)."; exit 0; fi; \
-	echo "Installation de Chromium (apt-get)…"; \
-	$$SUDO env DEBIAN_FRONTEND=noninteractive sh -c 'apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji' \
-	  || echo "Échec de l'installation de Chromium : les tests du widget dans le navigateur seront sautés."
+	@$(call apt_install,[ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1,chromium fonts-noto-color-emoji,\
+	  Chromium,les tests du widget dans le navigateur seront sautés)
 
 # The storage tests start their own throwaway PostgreSQL server from Debian's binaries (initdb, pg_ctl); nothing
 # needs to be running. Without root or sudo, they are skipped and say why.
 postgresql:
-	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ]; then SUDO=; \
-	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO=sudo; \
-	else echo "PostgreSQL absent et ni root ni sudo : les tests sur PostgreSQL seront sautés" \
-	          "(installez-le avec « apt-get install postgresql »)."; exit 0; fi; \
-	echo "Installation de PostgreSQL (apt-get)…"; \
-	$$SUDO env DEBIAN_FRONTEND=noninteractive sh -c 'apt-get update -qq && apt-get install -y -qq postgresql' \
-	  || echo "Échec de l'installation de PostgreSQL : les tests sur PostgreSQL seront sautés."
+	@$(call apt_install,ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1,postgresql,\
+	  PostgreSQL,les tests sur PostgreSQL seront sautés)
+
+# $(call apt_install,CHECK,PACKAGES,NAME,WITHOUT): unless the shell test CHECK succeeds, apt-get installs PACKAGES,
+# as root or through password-less sudo; WITHOUT says what the tests do when that cannot be done.
+define apt_install
+if $(1); then exit 0; fi; \
+if [ "$$(id -u)" = 0 ]; then SUDO=; \
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO=sudo; \
+else echo "$(strip $(3)) absent et ni root ni sudo : $(4) (installez-le avec « apt-get install $(2) »)."; exit 0; fi; \
+echo "Installation de $(strip $(3)) (apt-get)…"; \
+$$SUDO env DEBIAN_FRONTEND=noninteractive sh -c 'apt-get update -qq && apt-get install -y -qq $(2)' \
+  || echo "Échec de l'installation de $(strip $(3)) : $(4)."
+endef
 
 # axe-core goes to build/ (ignored by git), pinned; the stamp file makes re-runs instant.
 $(AXE_STAMP):
