@@ -11,7 +11,7 @@ import numpy as np
 
 from index.chunkstore import StoredChunk
 from index.embedding import TextEncoder
-from index.lexical import analyze, analyze_with_spans
+from index.lexical import analyze, term_spans
 from index.snapshot import IndexSnapshot
 
 from .fusion import FusionConfig, fuse
@@ -171,7 +171,7 @@ class Retriever:
 
 def make_snippet(text: str, terms: set[str], width: int = SNIPPET_CHARS) -> str:
     """An HTML-safe extract of ``text`` around the densest cluster of query terms, wrapped in ``<mark>``."""
-    spans = [(start, end) for term, start, end in analyze_with_spans(text) if term in terms]
+    spans = term_spans(text, terms)
     if len(text) <= width:
         window = (0, len(text))
     elif not spans:

@@ -7,7 +7,7 @@ import unicodedata
 import numpy as np
 import pytest
 
-from index.lexical import BODY, CHUNK_FIELDS, BM25Index, analyze, analyze_with_spans, chunk_fields, fold_accents
+from index.lexical import BODY, CHUNK_FIELDS, BM25Index, analyze, analyze_with_spans, chunk_fields, fold_accents, term_spans
 
 # --------------------------------------------------------------------------- analyzer
 
@@ -72,6 +72,17 @@ def test_spans_of_the_same_word_twice_point_at_each_occurrence():
     spans = [(start, end) for term, start, end in analyze_with_spans(text) if term == analyze("donnée")[0]]
     assert spans == [(0, 7), (18, 25)]
     assert [text[s:e] for s, e in spans] == ["Données", "données"]
+
+
+
+def test_highlighted_spans_are_the_analyzer_spans_of_the_query_terms():
+    """``term_spans`` finds by string search what ``analyze_with_spans`` finds word by word: whole words only."""
+    text = "Métadonnées et données : les Données_ouvertes, la donnée (données) ; e\u0301tat, État et états."
+    for query, words in (("donnée", ["données", "donnée", "données"]), ("état", ["e\u0301tat", "État", "états"])):
+        terms = set(analyze(query))
+        spans = term_spans(text, terms)
+        assert spans == [(start, end) for term, start, end in analyze_with_spans(text) if term in terms]
+        assert [text[start:end] for start, end in spans] == words
 
 
 # --------------------------------------------------------------------------- BM25
