@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from ...retrieval import SearchFilters, SearchOutcome
 from ...service import Eclaireur
-from ..dependencies import get_service
+from ..dependencies import get_service, on_loop
 from ..errors import PROTECTED, error_responses
 from ..links import DocumentLinks
 from ..schemas import Passage, SearchRequest, SearchResponse, SearchResult
@@ -18,19 +19,21 @@ router = APIRouter(tags=["recherche"], responses=error_responses(*PROTECTED))
 
 
 @router.get("/search", response_model=SearchResponse, summary="Rechercher (paramètres d'URL)",
-             dependencies=[Depends(require("search"))])
-def search_get(request: Annotated[SearchRequest, Query()], http: Request,
-               service: Eclaireur = Depends(get_service)) -> SearchResponse:
-    return run_search(request, service, http.app.state.links)
+            dependencies=[Depends(on_loop(require("search")))])
+async def search_get(request: Annotated[SearchRequest, Query()], http: Request,
+                     service: Eclaireur = Depends(on_loop(get_service))) -> SearchResponse:
+    return await run_in_threadpool(run_search, request, service, http.app.state.links)
 
 
 @router.post("/search", response_model=SearchResponse, summary="Rechercher (corps JSON)",
-             dependencies=[Depends(require("search"))])
-def search_post(request: SearchRequest, http: Request, service: Eclaireur = Depends(get_service)) -> SearchResponse:
-    return run_search(request, service, http.app.state.links)
+             dependencies=[Depends(on_loop(require("search")))])
+async def search_post(request: SearchRequest, http: Request, service: Eclaireur = Depends(on_loop(get_service))) -> SearchResponse:
+    return await run_in_threadpool(run_search, request, service, http.app.state.links)
 
 
 def run_search(request: SearchRequest, service: Eclaireur, links: DocumentLinks) -> SearchResponse:
+    """The search, on a worker thread (encoding blocks); the route's checks and its response's validation stay on
+    the event loop: one thread hop per request instead of four."""
     filters = SearchFilters(types=tuple(request.type), tags=tuple(request.tag), folder=request.folder)
     outcome = service.search(request.q, k=request.k, mode=request.mode, filters=filters, rerank=request.rerank)
     return to_response(outcome, links)
