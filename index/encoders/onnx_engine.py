@@ -6,6 +6,8 @@ No torch and no transformers are imported: a serving process stays lean (see ben
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from ..onnx_export import embeddings_path, onnx_path
@@ -39,6 +41,7 @@ class OnnxEngine:
         self._lowercase = folder.lowercase
         self._pad_id = folder.pad_token_id
         self._dimension = folder.dimension
+        self._threads = threads
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         return [len(encoding.ids) for encoding in self._tokenizer.encode_batch(texts, add_special_tokens=True)]
@@ -48,10 +51,18 @@ class OnnxEngine:
         encodings = self._tokenizer.encode_batch([t.lower() for t in texts] if self._lowercase else texts)
         ids = [self._truncated(encoding.ids) for encoding in encodings]
         order = np.argsort([len(row) for row in ids], kind="stable")
+        batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
         vectors = np.empty((len(texts), self._dimension), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
+
+        def run(rows: np.ndarray) -> None:
             vectors[rows] = self._run([ids[i] for i in rows])
+
+        if len(batches) == 1 or self._threads == 1:
+            for rows in batches:
+                run(rows)
+        else:  # one batch per core at a time: more chunks/s than one batch over all cores (small kernels scale poorly)
+            with ThreadPoolExecutor(self._threads) as pool:
+                list(pool.map(run, batches))
         return vectors
 
     def _truncated(self, ids: list[int]) -> list[int]:
