@@ -1,14 +1,18 @@
 """Encoder engines side by side in one run: PyTorch, ONNX Runtime fp32 and ONNX Runtime int8 (issue #11).
 
     nice -n 5 .venv/bin/python benchmarks/encoder.py [--corpus DIR] [--engines torch,onnx,onnx-int8]
-        [--queries 200] [--chunks 256] [--seconds 20] [--asks 2000]
+        [--queries 200] [--chunks 256] [--seconds 20] [--asks 2000] [--rounds 1] [--latency-only]
 
 1. In one process: one query's encoding, p50, and encoding + FAISS search (the dense half of /search), the
    engines taking turns query by query so that the machine's noise falls on all of them alike.
-2. Indexing: the first ``--chunks`` passages of the corpus, each engine at its own batch size (sorted by length).
+2. Indexing: the first ``--chunks`` passages of the corpus, each engine at its own batch size (sorted by length),
+   the engines taking turns for ``--rounds`` rounds (median).
 3. Over HTTP, one real `eclaireur serve` per engine, all started before measuring: /search p50 with one client
-   (servers taking turns per query), then requests/s with 16 clients in a closed loop, one server at a time.
+   (servers taking turns per query), each request next to the same query's encoding + FAISS search in this
+   process, so that the ratio of the two sees the same machine; then requests/s with 16 clients in a closed loop,
+   one server at a time.
 4. Serving memory: each server's RSS just after start, then after ``--asks`` distinct /ask.
+``--latency-only`` stops after the single-client /search p50 (no 16-client load, no /ask).
 Query cache off in the servers (every query really encoded), as in benchmarks/throughput.py.
 """
 
@@ -66,7 +70,7 @@ def corpus_chunks(embedder: Embedder, corpus: Path, count: int, settings: Settin
 
 
 def in_process(embedders: dict[str, Embedder], snapshots: dict[str, IndexSnapshot], questions: list[str],
-               chunks: list[str], candidates: int) -> dict[str, dict[str, float]]:
+               chunks: list[str], candidates: int, rounds: int) -> dict[str, dict[str, float]]:
     encode = {name: [] for name in embedders}
     dense = {name: [] for name in embedders}
     for embedder in embedders.values():  # warm-up: first calls allocate
@@ -80,19 +84,28 @@ def in_process(embedders: dict[str, Embedder], snapshots: dict[str, IndexSnapsho
             done = time.perf_counter()
             encode[name].append((encoded - started) * 1000)
             dense[name].append((done - started) * 1000)
-    results = {}
-    for name, embedder in embedders.items():
-        started = time.perf_counter()
-        embedder.encode_passages(chunks)
-        rate = len(chunks) / (time.perf_counter() - started)
-        results[name] = {"query_p50_ms": p50(encode[name]), "dense_p50_ms": p50(dense[name]), "chunks_per_s": rate,
-                         "batch": embedder.batch_size}
-    return results
+    rates = {name: [] for name in embedders}
+    for _ in range(rounds):
+        for name, embedder in embedders.items():
+            started = time.perf_counter()
+            embedder.encode_passages(chunks)
+            rates[name].append(len(chunks) / (time.perf_counter() - started))
+    return {name: {"query_p50_ms": p50(encode[name]), "dense_p50_ms": p50(dense[name]), "chunks_per_s": p50(rates[name]),
+                   "batch": embedder.batch_size} for name, embedder in embedders.items()}
 
 
-def over_http(servers: dict[str, tuple], questions: list[str], seconds: float, asks: int) -> dict[str, dict[str, float]]:
+def dense_ms(embedder: Embedder, snapshot: IndexSnapshot, question: str, candidates: int) -> float:
+    """One query's encoding + FAISS search in this process (the dense half of /search), in ms."""
+    started = time.perf_counter()
+    snapshot.vectors.search(embedder.encode_queries([question]), candidates)
+    return (time.perf_counter() - started) * 1000
+
+
+def over_http(servers: dict[str, tuple], questions: list[str], seconds: float, asks: int, embedders: dict[str, Embedder],
+              snapshots: dict[str, IndexSnapshot], candidates: int, latency_only: bool) -> dict[str, dict[str, float]]:
     results = {name: {"rss_start_mb": rss_mb(process.pid)} for name, (process, _) in servers.items()}
     latencies = {name: [] for name in servers}
+    alongside = {name: [] for name in servers}
     clients = {name: httpx.Client(base_url=base, timeout=60) for name, (_, base) in servers.items()}
     try:
         for question in questions[:5]:
@@ -100,15 +113,20 @@ def over_http(servers: dict[str, tuple], questions: list[str], seconds: float, a
                 client.get("/search", params={"q": question}).raise_for_status()
         for question in questions:
             for name, client in clients.items():
+                alongside[name].append(dense_ms(embedders[name], snapshots[name], question, candidates))
                 started = time.perf_counter()
                 client.get("/search", params={"q": question}).raise_for_status()
                 latencies[name].append((time.perf_counter() - started) * 1000)
     finally:
         for client in clients.values():
             client.close()
+    for name in servers:
+        results[name] |= {"search_p50_ms": p50(latencies[name]), "dense_alongside_p50_ms": p50(alongside[name])}
+    if latency_only:
+        return results
     for name, (_, base) in servers.items():
         load = asyncio.run(closed_loop(base, 16, seconds, itertools.cycle(questions)))
-        results[name] |= {"search_p50_ms": p50(latencies[name]), "rps_16": load.per_second,
+        results[name] |= {"rps_16": load.per_second,
                           "p95_16_ms": load.percentile(95), "errors_16": load.errors}
     distinct = [variant.format(q=q) for variant in ASK_VARIANTS for q in questions][:asks]
     for name, (process, base) in servers.items():
@@ -142,6 +160,8 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=256, help="passages encodés pour le débit d'indexation")
     parser.add_argument("--seconds", type=float, default=20, help="durée de la mesure à 16 clients, par serveur")
     parser.add_argument("--asks", type=int, default=2000, help="/ask distincts avant la seconde mesure de mémoire")
+    parser.add_argument("--rounds", type=int, default=1, help="tours d'indexation, moteurs en alternance (médiane)")
+    parser.add_argument("--latency-only", action="store_true", help="sans la charge à 16 clients ni les /ask")
     args = parser.parse_args()
     engines = args.engines.split(",")
     questions = [json.loads(line)["question"] for name in QUESTION_FILES if (SHARED / "eval-dev" / name).exists()
@@ -159,15 +179,15 @@ def main() -> None:
                                            embedder=embedder).chunks
         snapshots[engine] = IndexSnapshot.open(index_dirs[engine], embedder.fingerprint)
     chunks = corpus_chunks(embedders[engines[0]], args.corpus, args.chunks, settings)
-    local = in_process(embedders, snapshots, questions[: args.queries], chunks, settings.candidates)
-    del embedders, snapshots
+    local = in_process(embedders, snapshots, questions[: args.queries], chunks, settings.candidates, args.rounds)
 
     with tempfile.TemporaryDirectory(prefix="eclaireur-encoder-") as scratch:
         servers = {engine: start_server(Path(scratch) / f"records-{engine}.sqlite", ECLAIREUR_ENCODER=engine,
                                         ECLAIREUR_CORPUS_DIR=str(args.corpus), ECLAIREUR_INDEX_DIR=str(index_dirs[engine]))
                    for engine in engines}
         try:
-            http = over_http(servers, questions[: args.queries], args.seconds, args.asks)
+            http = over_http(servers, questions[: args.queries], args.seconds, args.asks, embedders, snapshots,
+                             settings.candidates, args.latency_only)
         finally:
             for process, _ in servers.values():
                 process.terminate()
@@ -175,21 +195,23 @@ def main() -> None:
 
     base = engines[0]
     print(f"\n## Moteurs d'encodage — {args.corpus.name} ({chunk_counts[base]} passages), {args.queries} questions\n")
-    print("| moteur | une requête, p50 | encodage + FAISS, p50 | indexation (lot) | /search HTTP p50 | 16 clients : req/s "
-          "(p95) | RSS au démarrage | RSS après /ask |")
+    print("| moteur | une requête, p50 | encodage + FAISS, p50 | indexation (lot) | /search HTTP p50 (encodage + FAISS à côté) "
+          "| 16 clients : req/s (p95) | RSS au démarrage | RSS après /ask |")
     print("|---|---|---|---|---|---|---|---|")
     for engine in engines:
         a, h, ref, ref_h = local[engine], http[engine], local[base], http[base]
+        load = (f"{h['rps_16']:.1f} ({h['rps_16'] / ref_h['rps_16']:.2f} ×, {h['p95_16_ms']:.0f} ms, {h['errors_16']} erreurs) "
+                f"| {h['rss_start_mb']:.0f} Mo | {h['rss_after_asks_mb']:.0f} Mo ({h['asks']} /ask, {h['ask_failures']} échecs, "
+                f"{h['asks_seconds']:.0f} s)") if not args.latency_only else f"— | {h['rss_start_mb']:.0f} Mo | —"
         print(f"| {engine} | {a['query_p50_ms']:.1f} ms ({a['query_p50_ms'] / ref['query_p50_ms']:.2f} ×) "
               f"| {a['dense_p50_ms']:.1f} ms | {a['chunks_per_s']:.1f} /s ({a['batch']}, {a['chunks_per_s'] / ref['chunks_per_s']:.2f} ×) "
-              f"| {h['search_p50_ms']:.1f} ms ({h['search_p50_ms'] / a['dense_p50_ms']:.2f} × encodage + FAISS) "
-              f"| {h['rps_16']:.1f} ({h['rps_16'] / ref_h['rps_16']:.2f} ×, {h['p95_16_ms']:.0f} ms, {h['errors_16']} erreurs) "
-              f"| {h['rss_start_mb']:.0f} Mo | {h['rss_after_asks_mb']:.0f} Mo ({h['asks']} /ask, {h['ask_failures']} échecs, "
-              f"{h['asks_seconds']:.0f} s) |")
+              f"| {h['search_p50_ms']:.1f} ms ({h['search_p50_ms'] / h['dense_alongside_p50_ms']:.2f} × "
+              f"{h['dense_alongside_p50_ms']:.1f} ms) | {load} |")
     print(f"\nRapports au premier moteur ({base}). Machine : {platform.processor() or platform.machine()}, {os.cpu_count()} cœurs, "
           f"Python {platform.python_version()} ; client et serveurs sur la même machine, cache des requêtes coupé.")
     print(f"Commande : nice -n 5 .venv/bin/python benchmarks/encoder.py --corpus {args.corpus} --engines {args.engines} "
-          f"--queries {args.queries} --chunks {args.chunks} --seconds {args.seconds:g} --asks {args.asks}")
+          f"--queries {args.queries} --chunks {args.chunks} --seconds {args.seconds:g} --asks {args.asks} --rounds {args.rounds}"
+          + (" --latency-only" if args.latency_only else "") + f"\nCharge (uptime) à la fin : {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(json.dumps({"in_process": local, "http": http}), file=sys.stderr)
 
 
