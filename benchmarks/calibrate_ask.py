@@ -46,6 +46,16 @@ SHARED = ROOT.parent / "shared" / "data"
 L2 = 0.1  # penalty on the squared weights: few signals, few questions
 
 
+def eval_retriever(corpus: Path) -> tuple[Settings, Embedder, Retriever]:
+    """The default settings, encoder and a retriever over ``corpus``'s index, in the same cache as `eclaireur eval`."""
+    settings = Settings(_env_file=None)
+    source = CorpusFolder(corpus)
+    index_dir = eval_index_dir(source, settings)
+    embedder = Embedder(settings.model_path, engine=settings.encoder)
+    build_index(source, index_dir, settings.index_config(), embedder=embedder)
+    return settings, embedder, Retriever(IndexSnapshot.open(index_dir, embedder.fingerprint), embedder, settings.retrieval_config())
+
+
 def read_all(questions, retriever: Retriever, embedder: Embedder, config: ReaderConfig) -> list[list]:
     """Per question: the spans of every passage the reader reads, with all their signals."""
     reader = Reader(config)
@@ -97,12 +107,7 @@ def main() -> None:
     if not args.corpus.is_dir() or not args.facts.exists():
         sys.exit(f"Données d'évaluation absentes ({args.corpus}, {args.facts}).")
 
-    settings = Settings(_env_file=None)
-    source = CorpusFolder(args.corpus)
-    index_dir = eval_index_dir(source, settings)  # the same cache as `eclaireur eval`
-    embedder = Embedder(settings.model_path, engine=settings.encoder)
-    build_index(source, index_dir, settings.index_config(), embedder=embedder)
-    retriever = Retriever(IndexSnapshot.open(index_dir, embedder.fingerprint), embedder, settings.retrieval_config())
+    settings, embedder, retriever = eval_retriever(args.corpus)
     questions = load_fact_questions(args.facts)
     config = settings.answer_config().reader
     readings = read_all(questions, retriever, embedder, config)
