@@ -6,10 +6,11 @@ again, so old rows are deleted now and then. When the database cannot answer, th
 buckets (``fallback``) rather than refusing everyone; the warning says so, at most once a minute.
 
 So that a request does not pay that round trip, a replica holds a *reserve* per caller: a share of the minute's
-budget (``reserve_share``, 5 % by default), spent in the database before any of it is used locally. The reserve is
-renewed in the background before it runs out or expires, for what was used of it only; it expires after the time
-the bucket takes to refill it (3 s). A caller can therefore pass its budget by at most one reserve per replica,
-and tokens a replica holds unused are lost for at most that long. A share of 0 spends every request in the database.
+budget (``reserve_share``, 5 % by default), spent in the database before any of it is used locally. It lasts the
+time the bucket takes to refill it (3 s), and is renewed in the background before it runs out or expires: the
+unused tokens go back to the bucket (never beyond its capacity) as a full reserve is taken, in one statement. Every
+token a replica spends was thus taken from the shared bucket less than 3 s before: the fleet admits at most its
+budget plus one reserve, whatever the number of replicas. A share of 0 spends every request in the database.
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ CLOCK = "EXTRACT(EPOCH FROM clock_timestamp())"
 SPEND = text(f"""
 INSERT INTO rate_buckets AS b (identity, tokens, updated_at) VALUES (:identity, :capacity - :cost, {CLOCK})
 ON CONFLICT (identity) DO UPDATE
-SET tokens = LEAST(:capacity, b.tokens + (EXCLUDED.updated_at - b.updated_at) * :rate) - :cost,
+SET tokens = LEAST(:capacity, b.tokens + (EXCLUDED.updated_at - b.updated_at) * :rate + :returned) - :cost,
     updated_at = EXCLUDED.updated_at
-WHERE LEAST(:capacity, b.tokens + (EXCLUDED.updated_at - b.updated_at) * :rate) >= :cost
-RETURNING b.tokens""")
+WHERE LEAST(:capacity, b.tokens + (EXCLUDED.updated_at - b.updated_at) * :rate + :returned) >= :cost
+RETURNING b.tokens""")  # :returned, a reserve's unused tokens given back as it is renewed (never beyond capacity)
 AVAILABLE = text(f"SELECT LEAST(:capacity, tokens + ({CLOCK} - updated_at) * :rate) FROM rate_buckets WHERE identity = :identity")
 FORGET_FULL = text(f"DELETE FROM rate_buckets WHERE updated_at < {CLOCK} - 120")
 CLEANUP_SECONDS = 60.0
@@ -99,9 +100,9 @@ class FleetBuckets:
             return self._fall_back(error).blocked_for(identity, per_minute)
         return 0.0 if available is None or available >= 1 else (1 - available) / rate
 
-    def _spend(self, db, key: str, budget: Budget, tokens: float) -> bool:
-        return db.execute(SPEND, {"identity": key, "capacity": budget.capacity, "cost": tokens,
-                                  "rate": budget.rate}).first() is not None
+    def _spend(self, db, key: str, budget: Budget, tokens: float, returned: float = 0.0) -> bool:
+        return db.execute(SPEND, {"identity": key, "capacity": budget.capacity, "cost": tokens, "rate": budget.rate,
+                                  "returned": returned}).first() is not None
 
     def _renew_soon(self, key: str, budget: Budget) -> None:
         with self._renewing_lock:
@@ -111,13 +112,11 @@ class FleetBuckets:
         self._background.submit(self._renew, key, budget)
 
     def _renew(self, key: str, budget: Budget) -> None:
-        """Bring the reserve back to its full size for a new lifetime, spending in the database only what was used."""
+        """A full reserve for a new lifetime, its unused tokens given back to the bucket in the same statement."""
         try:
             leftover = self.reserves.held(key)
-            if leftover >= budget.reserve:
-                return
             with self.database.autocommit() as db:
-                if self._spend(db, key, budget, budget.reserve - leftover):
+                if self._spend(db, key, budget, budget.reserve, returned=leftover):
                     self.reserves.renew(key, budget.reserve, leftover, budget.reserve_seconds)
         except RecordsUnavailable:
             pass  # the next request finds no reserve and meets the outage itself

@@ -92,6 +92,18 @@ def test_a_reserve_is_renewed_in_the_background_for_what_was_used(fleet_database
     assert 600 - 60 <= tokens <= 600 - 60 + 1, "the database spent the reserve twice: 30 taken, then the 30 used"
 
 
+def test_a_renewal_gives_the_unused_tokens_back_but_never_beyond_the_bucket_capacity(fleet_database):
+    buckets = FleetBuckets(fleet_database, fallback=RateLimiter(), reserve_share=0.05)
+    assert buckets.retry_after(("key", "agent"), 600, cost=5) == 0  # a reserve of 30 taken, 25 left
+    with fleet_database.autocommit() as db:
+        db.execute(text("UPDATE rate_buckets SET tokens = 600"))  # the bucket has refilled meanwhile
+    buckets._renew("key\x1fagent", Budget.of(600, 5, 0.05))
+    with fleet_database.autocommit() as db:
+        tokens = db.execute(text("SELECT tokens FROM rate_buckets")).scalar_one()
+    assert 570 <= tokens <= 571, "the 25 unused tokens do not lift a full bucket: held tokens never add to it"
+    assert buckets.reserves.held("key\x1fagent") == 30
+
+
 def test_without_a_reserve_every_request_spends_in_the_database(fleet_database):
     buckets = FleetBuckets(fleet_database, fallback=RateLimiter(), reserve_share=0)
     sent = statements_sent(fleet_database)
