@@ -7,10 +7,11 @@ buckets (``fallback``) rather than refusing everyone; the warning says so, at mo
 
 So that a request does not pay that round trip, a replica holds a *reserve* per caller: a share of the minute's
 budget (``reserve_share``, 5 % by default), spent in the database before any of it is used locally. It lasts the
-time the bucket takes to refill it (3 s), and is renewed in the background before it runs out or expires: the
-unused tokens go back to the bucket (never beyond its capacity) as a full reserve is taken, in one statement. Every
-token a replica spends was thus taken from the shared bucket less than 3 s before: the fleet admits at most its
-budget plus one reserve, whatever the number of replicas. A share of 0 spends every request in the database.
+time the bucket takes to refill it (3 s), and is renewed in the background before it runs out or expires. Whenever
+a reserve is taken, the last one's unused tokens, expired or not, go back to the bucket (never beyond its capacity)
+in the same statement. Every token a replica spends was thus taken from the shared bucket less than 3 s before: the
+fleet admits at most its budget plus one reserve, whatever the number of replicas, and loses no token to expiry.
+A share of 0 spends every request in the database.
 """
 
 from __future__ import annotations
@@ -75,9 +76,10 @@ class FleetBuckets:
                 self._renew_soon(key, budget)
             return 0.0
         try:
+            leftover = self.reserves.unused(key)  # given back as a new reserve is taken
             with self.database.autocommit() as db:
-                if budget.reserve > budget.cost and self._spend(db, key, budget, budget.reserve):
-                    self.reserves.add(key, budget.reserve - budget.cost, budget.reserve_seconds)
+                if budget.reserve > budget.cost and self._spend(db, key, budget, budget.reserve, returned=leftover):
+                    self.reserves.renew(key, budget.reserve - budget.cost, leftover, budget.reserve_seconds)
                     return 0.0
                 if self._spend(db, key, budget, budget.cost):
                     return 0.0
@@ -114,7 +116,7 @@ class FleetBuckets:
     def _renew(self, key: str, budget: Budget) -> None:
         """A full reserve for a new lifetime, its unused tokens given back to the bucket in the same statement."""
         try:
-            leftover = self.reserves.held(key)
+            leftover = self.reserves.unused(key)
             with self.database.autocommit() as db:
                 if self._spend(db, key, budget, budget.reserve, returned=leftover):
                     self.reserves.renew(key, budget.reserve, leftover, budget.reserve_seconds)
@@ -184,17 +186,20 @@ class Reserves:
         return Left(tokens - cost, deadline - now)
 
     def held(self, key: str) -> float:
+        """The tokens that can still be spent."""
         with self._lock:
             return self._unexpired(key)
 
-    def add(self, key: str, tokens: float, seconds: float) -> None:
+    def unused(self, key: str) -> float:
+        """The tokens taken and not spent, expired or not: what goes back to the bucket at the next renewal."""
         with self._lock:
-            self._set(key, self._unexpired(key) + tokens, seconds)
+            return self._held.get(key, (0.0, 0.0))[0]
 
     def renew(self, key: str, size: float, leftover: float, seconds: float) -> None:
-        """The reserve is ``size`` again, less what requests took from ``leftover`` while it was being renewed."""
+        """``size`` new tokens for ``seconds``, in place of the ``leftover`` given back to the bucket: additive, so that
+        requests served meanwhile, and another renewal, are counted and no token is lost."""
         with self._lock:
-            self._set(key, size - max(0.0, leftover - self._unexpired(key)), seconds)
+            self._set(key, self._held.get(key, (0.0, 0.0))[0] + size - leftover, seconds)
 
     def _unexpired(self, key: str) -> float:
         tokens, deadline = self._held.get(key, (0.0, 0.0))
@@ -203,8 +208,8 @@ class Reserves:
     def _set(self, key: str, tokens: float, seconds: float) -> None:
         now = time.monotonic()
         self._held[key] = (tokens, now + seconds)
-        if self._prune_due():
-            self._held = {k: v for k, v in self._held.items() if v[1] > now}
+        if self._prune_due():  # a minute on, the bucket is full again: giving those tokens back would change nothing
+            self._held = {k: v for k, v in self._held.items() if v[1] > now - 60}
 
 
 class Every:

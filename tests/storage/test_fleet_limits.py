@@ -126,7 +126,7 @@ def test_reserves_keep_a_budget_across_three_replicas(fleet_database):
 def test_a_reserve_expires_after_the_time_the_bucket_takes_to_refill_it():
     assert Budget.of(600, 5, 0.05).reserve_seconds == 3.0
     reserves = Reserves()
-    reserves.add("agent", 10, seconds=0.05)
+    reserves.renew("agent", 10, leftover=0, seconds=0.05)
     assert reserves.spend("agent", 4) == Left(6, pytest.approx(0.05, abs=0.05))
     time.sleep(0.1)
     assert reserves.spend("agent", 4) is None
@@ -135,8 +135,20 @@ def test_a_reserve_expires_after_the_time_the_bucket_takes_to_refill_it():
 
 def test_a_renewal_counts_what_requests_took_meanwhile():
     reserves = Reserves()
-    reserves.add("agent", 4, seconds=3)
+    reserves.renew("agent", 4, leftover=0, seconds=3)
     leftover = reserves.held("agent")
     reserves.spend("agent", 1)  # a request while the renewal's statement runs
     reserves.renew("agent", 30, leftover, seconds=3)
     assert reserves.held("agent") == 29
+
+
+def test_an_expired_reserve_goes_back_to_the_bucket_when_the_next_one_is_taken(fleet_database):
+    buckets = FleetBuckets(fleet_database, fallback=RateLimiter(), reserve_share=0.05)
+    assert buckets.retry_after(("key", "agent"), 600, cost=5) == 0  # 30 taken, 25 left
+    buckets.reserves.renew("key\x1fagent", 25, leftover=25, seconds=0)  # those 25 expire unused
+    assert buckets.reserves.held("key\x1fagent") == 0
+    assert buckets.retry_after(("key", "agent"), 600, cost=5) == 0  # 25 given back, 30 taken, 25 left
+    with fleet_database.autocommit() as db:
+        tokens = db.execute(text("SELECT tokens FROM rate_buckets")).scalar_one()
+    assert 565 <= tokens <= 566, "two requests and one reserve held: 35 tokens out of the bucket, none lost"
+    assert buckets.reserves.held("key\x1fagent") == 25
