@@ -136,7 +136,7 @@ def adapt_model(base: Path, documents: Iterable[Document], output: Path, config:
         schedule.step()
         optimizer.zero_grad()
         if step % 20 == 0 or step == len(batches):
-            logger.info("Adaptation : pas %d/%d, perte %.4f", step, len(batches), float(value))
+            logger.info("Adaptation : pas %d/%d, perte %.4f", step, len(batches), value.item())
     model.eval()
     output = Path(output)
     if output.exists():
