@@ -22,6 +22,7 @@ from .errors import PROTECTED, error_responses, http_error_handler, validation_e
 from .keys import KeyRing
 from .links import DocumentLinks, LinkSigner
 from .metrics import Metrics, MetricsMiddleware, exposition
+from .query_string import one_value_per_parameter
 from .routers import admin, ask, console, documents, feedback, health, search, sources, widget
 from .security import BodySizeLimit, NoSniff, require
 
@@ -56,7 +57,8 @@ def create_app(settings: Settings | None = None, service: Eclaireur | None = Non
         async with app.state.mcp.running():
             yield
 
-    app = FastAPI(title="Éclaireur", version="0.1.0", description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(title="Éclaireur", version="0.1.0", description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  dependencies=[Depends(one_value_per_parameter)])
     add_local_docs(app)
     app.state.settings = settings
     app.state.service = service

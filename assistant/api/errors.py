@@ -44,6 +44,8 @@ def french_message(field: str, error: dict) -> str:
         return "Identifiant de conversation invalide : renvoyez tel quel le conversation_id reçu de /ask."
     if field == "useful":
         return "L'avis « useful » doit valoir true (réponse utile) ou false."
+    if kind == "repeated_parameter":
+        return f"Le paramètre « {field} » ne prend qu'une valeur : il est donné {len(received or ())} fois."
     if kind == "extra_forbidden":
         return f"Champ « {field} » inconnu : les champs acceptés sont décrits dans /docs."
     if kind == "missing":

@@ -132,6 +132,31 @@ def test_a_question_behind_a_right_to_left_override_is_answered(client):
     assert response.json()["status"] == "answered" and "novembre" in response.json()["answer"]
 
 
+# ---------- repeated parameters ----------
+
+def test_a_single_valued_parameter_given_twice_is_refused_not_silently_cut(client):
+    response = client.get("/search", params=[("q", "laboratoire"), ("folder", "faq"), ("folder", "guides")])
+    body = french_error(response, 422, "Le paramètre « folder » ne prend qu'une valeur : il est donné 2 fois.")
+    assert [e["field"] for e in body["errors"]] == ["folder"]
+    french_error(client.get("/search", params=[("q", "laboratoire"), ("q", "atelier")]), 422, "« q »")
+
+
+def test_a_list_parameter_takes_every_repeat(client):
+    response = client.get("/search", params=[("q", "laboratoire"), ("type", "guide"), ("type", "faq"),
+                                             ("tag", "laboratoire"), ("tag", "atelier")])
+    assert response.status_code == 200 and response.json()["results"]
+
+
+def test_the_check_reads_every_route_parameter_and_query_model():
+    from assistant.api.query_string import query_parameters
+    from assistant.api.routers import admin, search
+
+    routes = {route.path: route for router in (search.router, admin.router) for route in router.routes if "GET" in route.methods}
+    assert query_parameters(routes["/search"]) == {"q": False, "k": False, "mode": False, "type": True,
+                                                              "tag": True, "folder": False, "rerank": False}
+    assert query_parameters(routes["/admin/gaps"]) == {"days": False, "reviewed": False, "limit": False}
+
+
 # ---------- length ----------
 
 TEN_THOUSAND_WORDS = " ".join(["mot"] * 10_000)
