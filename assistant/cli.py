@@ -119,7 +119,9 @@ def _parser() -> argparse.ArgumentParser:
     install.add_argument("--force", action="store_true", help="reconvertir même si le dossier existe")
     install.set_defaults(handler=run_model_install)
     adapt = model_commands.add_parser("adapt", help="adapter le modèle au corpus (paires tirées des documents, ~10-30 min)")
-    adapt.add_argument("--corpus", type=Path, help="dossier du corpus (défaut : ECLAIREUR_CORPUS_DIR)")
+    adapt_source = adapt.add_mutually_exclusive_group()
+    adapt_source.add_argument("--corpus", type=Path, help="dossier du corpus (défaut : ECLAIREUR_CORPUS_DIR)")
+    adapt_source.add_argument("--passages", type=Path, help='passages JSONL {"id", "title", "text"}, comme pour eval')
     adapt.add_argument("--output", type=Path, help="dossier du modèle adapté (défaut : celui du modèle suivi de -adapte)")
     adapt.add_argument("--max-pairs", type=int, default=3000, help="paires d'entraînement au plus (défaut : 3000)")
     adapt.add_argument("--json", action="store_true", help="le rapport en JSON")
@@ -142,15 +144,19 @@ def run_model_adapt(args, settings: Settings) -> int:
     from dataclasses import asdict
 
     from index.model_adapt import AdaptConfig, adapt_model, read_corpus
+    from index.sources import PassagesFile
 
     ensure_default_model(settings)
+    if args.passages and not args.passages.is_file():
+        raise SystemExit(f"Fichier de passages introuvable : {args.passages}")
     corpus = args.corpus or settings.corpus_dir
-    if not Path(corpus).is_dir():
+    if not args.passages and not Path(corpus).is_dir():
         raise SystemExit(f"Corpus introuvable : {corpus}")
     if args.max_pairs < 1:
         raise SystemExit("--max-pairs doit valoir au moins 1.")
+    source = PassagesFile(args.passages) if args.passages else settings.corpus(corpus)
     output = args.output or settings.model_path.with_name(f"{settings.model_path.name}-adapte")
-    report = adapt_model(settings.model_path, read_corpus(settings.corpus(corpus)), output, AdaptConfig(max_pairs=args.max_pairs))
+    report = adapt_model(settings.model_path, read_corpus(source), output, AdaptConfig(max_pairs=args.max_pairs))
     if args.json:
         print(json.dumps(asdict(report), ensure_ascii=False, indent=2))
         return 0

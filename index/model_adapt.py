@@ -3,6 +3,8 @@
 No question from any evaluation set is used: the pairs are what the documents already say about themselves —
 a FAQ question and its answer, a heading path and its section, a document title and its first section — each
 with a hard negative (the best BM25 match from another document), trained with MultipleNegativesRankingLoss.
+A document with neither title nor headings (passages given flat) gives sentence pairs instead: one of its
+sentences against the rest of its passage, the Inverse Cloze Task of Lee et al. (2019).
 The result is a new model folder with its own fingerprint: an index built with the old model is refused by it.
 """
 
@@ -17,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .chunking import split_sentences
 from .documents import Document, UnreadableDocument
 from .embedding import model_fingerprint
 from .lexical import BM25Index
@@ -25,6 +28,9 @@ from .onnx_export import export_onnx
 logger = logging.getLogger(__name__)
 
 PASSAGE_CHARS = 1500  # beyond max_seq_length anyway
+SENTENCES_PER_PASSAGE = 2  # sentence pairs drawn from a flat passage
+MIN_SENTENCE_WORDS = 6
+ORIGINS = ("faq", "heading", "title", "sentence")
 QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "  # e5's prompts
 ADAPTATION_FILE = "adaptation.json"
 
@@ -36,7 +42,10 @@ class AdaptConfig:
     epochs: int = 1
     learning_rate: float = 2e-5
     warmup_share: float = 0.1
-    max_seq_length: int = 256
+    max_seq_length: int = 128
+    # e5 was trained with a temperature of 0.01: the same scale keeps its cosines where the reader's calibrated
+    # thresholds expect them (sentence-transformers' default, 20, spreads a question's best cosine from 0.89 to 0.62)
+    similarity_scale: float = 100.0
     seed: int = 13
 
 
@@ -45,7 +54,7 @@ class TrainingPair:
     query: str
     passage: str
     document_id: str
-    origin: str  # "faq", "heading" or "title"
+    origin: str  # "faq", "heading", "title" or "sentence"
 
 
 @dataclass
@@ -60,11 +69,15 @@ class AdaptReport:
     onnx: str | None = None
 
 
-def corpus_pairs(documents: Iterable[Document]) -> list[TrainingPair]:
-    """The self-supervised pairs of a corpus: FAQ question → answer, heading path → section, title → first section."""
-    pairs = []
+def corpus_pairs(documents: Iterable[Document], seed: int = 13) -> list[TrainingPair]:
+    """The self-supervised pairs of a corpus: FAQ question → answer, heading path → section, title → first section;
+    sentence → rest of its passage for a document with no title nor headings."""
+    pairs, shuffler = [], random.Random(seed)
     for document in documents:
         sections = [s for s in document.sections if len(s.text) >= 40]
+        if not is_structured(document):
+            pairs += [pair for section in sections for pair in sentence_pairs(section.text, document.id, shuffler)]
+            continue
         for number, section in enumerate(sections):
             passage = section.text[:PASSAGE_CHARS]
             headings = [h for h in section.heading_path if h]
@@ -75,6 +88,23 @@ def corpus_pairs(documents: Iterable[Document]) -> list[TrainingPair]:
             if number == 0 and document.title:
                 pairs.append(TrainingPair(document.title, passage, document.id, "title"))
     return pairs
+
+
+def is_structured(document: Document) -> bool:
+    """Whether a document names itself or its parts: a title other than its id (a passage given flat is titled by its
+    id) or a heading."""
+    return document.title not in ("", document.id) or any(h for section in document.sections for h in section.heading_path)
+
+
+def sentence_pairs(text: str, document_id: str, shuffler: random.Random) -> list[TrainingPair]:
+    """Up to ``SENTENCES_PER_PASSAGE`` sentences of a passage, each against the passage without it."""
+    sentences = split_sentences(text)
+    eligible = [n for n, sentence in enumerate(sentences) if len(sentence.split()) >= MIN_SENTENCE_WORDS]
+    if len(sentences) < 2 or not eligible:
+        return []
+    chosen = sorted(shuffler.sample(eligible, min(SENTENCES_PER_PASSAGE, len(eligible))))
+    return [TrainingPair(sentences[n], " ".join(sentences[:n] + sentences[n + 1:])[:PASSAGE_CHARS], document_id, "sentence")
+            for n in chosen]
 
 
 def with_hard_negatives(pairs: list[TrainingPair]) -> list[tuple[str, str, str]]:
@@ -107,29 +137,31 @@ def adapt_model(base: Path, documents: Iterable[Document], output: Path, config:
 
     started = time.perf_counter()
     documents = list(documents)
-    pairs = sample_pairs(corpus_pairs(documents), config.max_pairs, config.seed)
+    pairs = sample_pairs(corpus_pairs(documents, config.seed), config.max_pairs, config.seed)
     triplets = with_hard_negatives(pairs)
     if not triplets:
-        raise ValueError("Le corpus ne donne aucune paire d'entraînement (FAQ, titres de sections) : adaptation impossible.")
+        raise ValueError("Le corpus ne donne aucune paire d'entraînement (FAQ, titres, phrases de passages) : "
+                         "adaptation impossible.")
     logger.info("%d paires d'entraînement tirées de %d documents", len(triplets), len(documents))
     torch.manual_seed(config.seed)
     model = SentenceTransformer(str(base), device="cpu")
     model.max_seq_length = config.max_seq_length
-    loss = MultipleNegativesRankingLoss(model)
+    trained = trainable_parameters(model)
+    loss = MultipleNegativesRankingLoss(model, scale=config.similarity_scale)
     order, shuffler, batches = list(range(len(triplets))), random.Random(config.seed), []
     for _ in range(config.epochs):
         shuffler.shuffle(order)
         batches += [order[i:i + config.batch_size] for i in range(0, len(order), config.batch_size)]
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
+    optimizer = torch.optim.AdamW(trained, lr=config.learning_rate)
     warmup = max(1, int(len(batches) * config.warmup_share))
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min((step + 1) / warmup, max(0.0, (len(batches) - step) / max(1, len(batches) - warmup))))
     model.train()
     for step, batch in enumerate(batches, start=1):
         queries, positives, negatives = zip(*(triplets[i] for i in batch))
-        features = [model.tokenize([QUERY_PREFIX + q for q in queries]),
-                    model.tokenize([PASSAGE_PREFIX + p for p in positives]),
-                    model.tokenize([PASSAGE_PREFIX + n for n in negatives])]
+        features = [model.preprocess([QUERY_PREFIX + q for q in queries]),
+                    model.preprocess([PASSAGE_PREFIX + p for p in positives]),
+                    model.preprocess([PASSAGE_PREFIX + n for n in negatives])]
         value = loss(features, labels=None)
         value.backward()
         optimizer.step()
@@ -142,7 +174,7 @@ def adapt_model(base: Path, documents: Iterable[Document], output: Path, config:
     if output.exists():
         shutil.rmtree(output)
     model.save(str(output))
-    counts = {origin: sum(1 for p in pairs if p.origin == origin) for origin in ("faq", "heading", "title")}
+    counts = {origin: sum(1 for p in pairs if p.origin == origin) for origin in ORIGINS}
     report = AdaptReport(output=str(output), base_fingerprint=model_fingerprint(base), fingerprint="",
                          documents=len(documents), pairs=counts, steps=len(batches), seconds=0.0)
     (output / ADAPTATION_FILE).write_text(json.dumps({"base": str(base), "config": asdict(config), "pairs": counts,
@@ -151,6 +183,15 @@ def adapt_model(base: Path, documents: Iterable[Document], output: Path, config:
     report.fingerprint = model_fingerprint(output)
     report.seconds = round(time.perf_counter() - started, 1)
     return report
+
+
+def trainable_parameters(model) -> list:
+    """The parameters the adaptation moves: the encoder layers, not the embedding table (250,000 tokens × 384, four
+    fifths of the weights, which a few thousand pairs would only blur, and whose gradient and optimizer state
+    made a step a third slower)."""
+    for parameter in model[0].auto_model.embeddings.parameters():
+        parameter.requires_grad_(False)
+    return [parameter for parameter in model.parameters() if parameter.requires_grad]
 
 
 def read_corpus(source) -> list[Document]:

@@ -98,6 +98,13 @@ def test_bad_arguments_get_a_clear_message(cli_env):
     assert result.returncode == 1 and "-k doit être compris entre 1 et 50" in result.stderr
 
 
+def test_model_adapt_names_a_missing_source_before_any_training(cli_env, tmp_path):
+    result = eclaireur("model", "adapt", "--passages", str(tmp_path / "absent.jsonl"), env=cli_env)
+    assert result.returncode == 1 and f"Fichier de passages introuvable : {tmp_path / 'absent.jsonl'}" in result.stderr
+    result = eclaireur("model", "adapt", "--corpus", str(tmp_path / "absent"), env=cli_env)
+    assert result.returncode == 1 and "Corpus introuvable" in result.stderr
+
+
 def test_gaps_lists_unanswered_questions_grouped_with_french_dates(cli_env):
     from pathlib import Path
 

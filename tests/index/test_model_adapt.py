@@ -49,6 +49,20 @@ def test_pairs_come_from_faq_questions_headings_and_titles(corpus):
         assert negative != positive and not any(p.passage == negative and p.document_id == source.document_id for p in pairs)
 
 
+def test_passages_given_flat_give_sentence_pairs_instead(tmp_path):
+    from index.sources import PassagesFile
+
+    text = ("La médiation familiale aide les parents séparés à trouver un accord. Le médiateur est neutre et impartial. "
+            "Une séance d'information est gratuite pour les deux parents. Ensuite, chaque séance est payante selon les revenus.")
+    passages = tmp_path / "passages.jsonl"
+    passages.write_text('{"id": "p1", "title": "", "text": "%s"}\n' % text, encoding="utf-8")
+    pairs = corpus_pairs(read_corpus(PassagesFile(passages)))
+    assert len(pairs) == 2 and {p.origin for p in pairs} == {"sentence"}  # its id is no title, and it has no headings
+    for pair in pairs:
+        assert pair.query in text and pair.query not in pair.passage and len(pair.query.split()) >= 6
+    assert corpus_pairs(read_corpus(PassagesFile(passages))) == pairs  # seeded
+
+
 def test_adapted_model_loads_with_a_new_fingerprint_and_refuses_the_old_index(corpus, tmp_path, model_path, embedder):
     report = adapt_model(model_path, read_corpus(CorpusFolder(corpus)), tmp_path / "adapte", TINY)
     assert report.base_fingerprint == model_fingerprint(model_path) != report.fingerprint
