@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from support import SMALL_CORPUS, write_corpus
@@ -55,7 +57,7 @@ def test_passages_given_flat_give_sentence_pairs_instead(tmp_path):
     text = ("La médiation familiale aide les parents séparés à trouver un accord. Le médiateur est neutre et impartial. "
             "Une séance d'information est gratuite pour les deux parents. Ensuite, chaque séance est payante selon les revenus.")
     passages = tmp_path / "passages.jsonl"
-    passages.write_text('{"id": "p1", "title": "", "text": "%s"}\n' % text, encoding="utf-8")
+    passages.write_text(json.dumps({"id": "p1", "title": "", "text": text}) + "\n", encoding="utf-8")
     pairs = corpus_pairs(read_corpus(PassagesFile(passages)))
     assert len(pairs) == 2 and {p.origin for p in pairs} == {"sentence"}  # its id is no title, and it has no headings
     for pair in pairs:
