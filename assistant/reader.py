@@ -88,11 +88,11 @@ def split_units(text: str) -> list[Unit]:
 
 
 def candidate_spans(chunk: StoredChunk, units: list[Unit], rank: int, config: ReaderConfig) -> list[Span]:
-    """Every run of 1 to ``max_units`` units within the word budget; a lead-in ending with « : » comes with its whole
-    list (as far as the list budget goes), never with only some of its items."""
+    """Every run of 1 to ``max_units`` units within the word budget that does not end on « : »; a lead-in ending with
+    « : » comes with its whole list (as far as the list budget goes), never with only some of its items."""
     spans = []
     for start in range(len(units)):
-        if units[start].text.endswith(":") and start + 1 < len(units) and units[start + 1].is_item:
+        if _is_lead_in(units, start):
             end, words = start + 1, units[start].words + units[start + 1].words
             while end + 1 < len(units) and units[end + 1].is_item and words + units[end + 1].words <= config.max_list_words:
                 end += 1
@@ -104,8 +104,16 @@ def candidate_spans(chunk: StoredChunk, units: list[Unit], rank: int, config: Re
             words += units[end].words
             if words > config.max_span_words and end > start:
                 break
-            spans.append(Span(chunk, units[start:end + 1], rank, start))
+            if _is_lead_in(units, end):  # its list is the whole-list span's, never cut
+                break
+            if not units[end].text.endswith(":"):  # a span never stops on a promise (« … doivent : »)
+                spans.append(Span(chunk, units[start:end + 1], rank, start))
     return spans
+
+
+def _is_lead_in(units: list[Unit], position: int) -> bool:
+    """Whether the unit at ``position`` introduces a list: it ends with « : » and a list item follows."""
+    return units[position].text.endswith(":") and position + 1 < len(units) and units[position + 1].is_item
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from index.builder import IndexConfig
 from index.chunking import ChunkingConfig
 from index.encoders import DEFAULT_ENGINE, Engine
+from index.model_adapt import recommended_fusion
 from index.sources import CorpusFolder
 from index.vectors import IndexChoice, VectorIndexConfig
 from index.web.fetch import Limits
@@ -70,7 +71,8 @@ class Settings(BaseSettings):
 
     default_mode: SearchMode = "hybrid"
     fusion: FusionMethod = Field("rank_score", description="rank_score (rangs et scores normalisés, défaut), rrf, "
-                                 "weighted (scores min-max), zscore ; calibré dans benchmarks/fusion.py")
+                                 "weighted (scores min-max), zscore ; calibré dans benchmarks/fusion.py ; un modèle "
+                                 "adapté (eclaireur model adapt) recommande zscore, poids dense 0,6")
     rrf_k: int = Field(60, ge=1)
     dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="Poids du dense dans la fusion")
     rank_share: float = Field(0.5, ge=0.0, le=1.0, description="rank_score : part du rang face au score normalisé")
@@ -149,7 +151,13 @@ class Settings(BaseSettings):
         return ChunkingConfig(max_tokens=self.max_chunk_tokens, overlap_tokens=self.chunk_overlap_tokens)
 
     def retrieval_config(self) -> RetrievalConfig:
-        fusion = FusionConfig(method=self.fusion, rrf_k=self.rrf_k, dense_weight=self.dense_weight, rank_share=self.rank_share)
+        """The fusion set here; when neither its method nor its weight is set, the one an adapted model recommends."""
+        method, dense_weight = self.fusion, self.dense_weight
+        if not {"fusion", "dense_weight"} & self.model_fields_set:
+            recommended = recommended_fusion(self.model_path)
+            if recommended.get("method") in get_args(FusionMethod) and 0 <= recommended.get("dense_weight", -1) <= 1:
+                method, dense_weight = recommended["method"], float(recommended["dense_weight"])
+        fusion = FusionConfig(method=method, rrf_k=self.rrf_k, dense_weight=dense_weight, rank_share=self.rank_share)
         return RetrievalConfig(fusion=fusion, candidates=self.candidates)
 
     def rerank_config(self) -> RerankConfig | None:

@@ -155,7 +155,7 @@ def main() -> None:
                       *(dev.score(lambda n, c=c: fuse([dev.dense[n], lexical[n]], c))[0] for c in (FusionConfig(method="rrf"), default))]
         print(f"| {label} | " + " | ".join(f"{c:.4f}" for c in cells) + " |")
     variants = {"dense alone": None, "lexical alone": None, "rrf k=60": FusionConfig(method="rrf")}
-    for weight in (0.4, 0.5, 0.6):
+    for weight in (0.4, 0.5, 0.6, 0.7):
         variants[f"min-max {weight}"] = FusionConfig(method="weighted", dense_weight=weight)
         variants[f"z-score {weight}"] = FusionConfig(method="zscore", dense_weight=weight)
         for k in (10, 60):

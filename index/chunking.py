@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .documents import Document, Section
 
 TokenCounter = Callable[[list[str]], list[int]]
 
 HEADING_SEPARATOR = " > "
+LIST_BULLET = "• "  # how the readers mark a list item at the start of its line
 # Sentence ends: ., !, ?, … or ; followed by space and an upper-case letter, a digit, a quote or a bullet.
 SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"(\[A-ZÀ-ÖØ-ÞŒ0-9•])|\n+")
 ABBREVIATIONS = re.compile(r"(?:\b(?:M|Mme|Mmes|MM|Dr|art|Art|cf|n°|p|pp|vol|éd|etc|ex|av|J\.-C)|\b[A-Z])\.$")
@@ -68,6 +70,11 @@ def split_sentences(text: str) -> list[str]:
     return pieces
 
 
+def sentences_by_line(text: str) -> list[tuple[str, bool]]:
+    """The sentences of ``text``, each with whether it opens a line: a paragraph or a list item starts there."""
+    return [(sentence, number == 0) for line in text.split("\n") for number, sentence in enumerate(split_sentences(line))]
+
+
 def _split_long_word(word: str, budget: int, count: TokenCounter) -> list[str]:
     """A "word" over budget (a long URL, a run of symbols): cut it into character slices that fit."""
     pieces, rest = [], word
@@ -96,34 +103,72 @@ def _split_long_sentence(sentence: str, budget: int, count: TokenCounter) -> lis
     return pieces
 
 
-def pack_sentences(sentences: list[str], header_tokens: int, config: ChunkingConfig, count: TokenCounter,
+class Piece(NamedTuple):
+    """What the packer places: a sentence, or a lead-in with its list, and its size in tokens."""
+
+    text: str
+    opens_line: bool
+    tokens: int
+
+
+def pack_sentences(sentences: list[tuple[str, bool]], header_tokens: int, config: ChunkingConfig, count: TokenCounter,
                    budget: int | None = None) -> list[str]:
-    """Greedy packing of sentences into texts of at most ``budget`` tokens, with a sentence overlap."""
+    """Greedy packing of ``(sentence, opens a line)`` pairs into texts of at most ``budget`` tokens, with a sentence
+    overlap. Line breaks are kept, so a list stays a list of items in every chunk that holds it."""
     budget = (budget or config.max_tokens) - header_tokens
-    sizes = count(sentences)
-    units: list[tuple[str, int]] = []
-    for sentence, size in zip(sentences, sizes):
+    sizes = count([sentence for sentence, _ in sentences])
+    pieces: list[Piece] = []
+    for (sentence, opens_line), size in zip(sentences, sizes):
         if size > budget:
             parts = _split_long_sentence(sentence, budget, count)
-            units += zip(parts, count(parts))
+            pieces += [Piece(part, opens_line and n == 0, tokens) for n, (part, tokens) in enumerate(zip(parts, count(parts)))]
         else:
-            units.append((sentence, size))
+            pieces.append(Piece(sentence, opens_line, size))
+    pieces = _lists_kept_whole(pieces, budget)
 
     texts: list[str] = []
-    current: list[tuple[str, int]] = []
-    for unit in units:
-        if current and sum(s for _, s in current) + unit[1] > budget:
-            texts.append(" ".join(t for t, _ in current))
-            overlap: list[tuple[str, int]] = []
+    current: list[Piece] = []
+    for piece in pieces:
+        if current and _tokens(current) + piece.tokens > budget:
+            texts.append(_joined(current))
+            overlap: list[Piece] = []
             for previous in reversed(current):
-                if sum(s for _, s in overlap) + previous[1] > config.overlap_tokens:
+                if _tokens(overlap) + previous.tokens > config.overlap_tokens:
                     break
                 overlap.insert(0, previous)
-            current = overlap if sum(s for _, s in overlap) + unit[1] <= budget else []
-        current.append(unit)
+            current = overlap if _tokens(overlap) + piece.tokens <= budget else []
+        current.append(piece)
     if current:
-        texts.append(" ".join(t for t, _ in current))
+        texts.append(_joined(current))
     return texts
+
+
+def _lists_kept_whole(pieces: list[Piece], budget: int) -> list[Piece]:
+    """A lead-in ending with « : » and the list items after it, made one piece when they fit the budget together,
+    so that no chunk ends on a promise whose list the next chunk holds."""
+    merged: list[Piece] = []
+    position = 0
+    while position < len(pieces):
+        end = position + 1
+        if pieces[position].text.endswith(":"):
+            while end < len(pieces) and _is_item(pieces[end]) and _tokens(pieces[position:end + 1]) <= budget:
+                end += 1
+        group = pieces[position:end]
+        merged.append(Piece(_joined(group), group[0].opens_line, _tokens(group)) if len(group) > 1 else group[0])
+        position = end
+    return merged
+
+
+def _is_item(piece: Piece) -> bool:
+    return piece.opens_line and piece.text.startswith(LIST_BULLET)
+
+
+def _tokens(pieces: list[Piece]) -> int:
+    return sum(piece.tokens for piece in pieces)
+
+
+def _joined(pieces: list[Piece]) -> str:
+    return pieces[0].text + "".join(("\n" if piece.opens_line else " ") + piece.text for piece in pieces[1:])
 
 
 def chunk_document(document: Document, count: TokenCounter, config: ChunkingConfig = ChunkingConfig()) -> list[Chunk]:
@@ -143,4 +188,4 @@ def _section_texts(section: Section, budget: int, count: TokenCounter, config: C
     header_tokens, whole = count([header, f"{header}\n{section.text}"])
     if whole <= budget:
         return [section.text]
-    return pack_sentences(split_sentences(section.text), header_tokens, config, count, budget)
+    return pack_sentences(sentences_by_line(section.text), header_tokens, config, count, budget)

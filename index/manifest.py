@@ -15,7 +15,9 @@ from pathlib import Path
 # 2: the manifest records the size and SHA-256 of every index file, and a checksum of itself.
 FORMAT_VERSION = 2
 # Bump when readers or chunking change what a file becomes: every index is then rebuilt once.
-INGESTION_VERSION = 2  # 2: plain text (no kramdown attribute lists, emphasis, link syntax), paragraphs joined
+# 2: plain text (no kramdown attribute lists, emphasis, link syntax), paragraphs joined;
+# 3: a long section's chunks keep its line breaks (list items stay items) and a list stays with its lead-in.
+INGESTION_VERSION = 3
 FILE = "manifest.json"
 
 

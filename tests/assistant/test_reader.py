@@ -57,6 +57,28 @@ Lors de la déclaration, il faut indiquer les informations suivantes :
 
 Le jeu de données apparaît dans le catalogue sous quelques minutes.
 """,
+    "guides/mesure-audience.md": """---
+title: "Mesurer l'audience d'un site public"
+type: guide
+---
+# Mesurer l'audience d'un site public
+
+## Les traceurs exemptés de consentement
+
+Un site public mesure sa fréquentation pour savoir quelles pages sont lues, lesquelles sont abandonnées et où les
+usagers se perdent. Ces mesures servent à améliorer les démarches en ligne, à repérer les formulaires trop longs et
+à vérifier qu'une nouvelle version d'une page aide vraiment les usagers. Elles reposent le plus souvent sur des
+traceurs déposés dans le navigateur, dont la plupart exigent le consentement préalable de l'usager. Certains outils
+de mesure d'audience en sont dispensés, à condition de rester strictement nécessaires au fonctionnement du site.
+Le délégué à la protection des données de l'administration vérifie cette condition avant la mise en ligne, et la
+politique de confidentialité du site explique aux usagers ce qui est mesuré, pourquoi et pendant combien de temps.
+Pour être dispensés de consentement, les traceurs de mesure d'audience doivent :
+* servir uniquement à produire des statistiques anonymes ;
+* ne pas permettre de suivre la navigation de la personne sur d'autres sites ;
+* ne pas croiser les données avec d'autres traitements ;
+* avoir une durée de vie limitée à treize mois.
+Les données collectées ne sont pas gardées plus de vingt-cinq mois, puis elles sont effacées.
+""",
     "faq/faq-laboratoires.md": """---
 title: "FAQ des laboratoires"
 type: faq
@@ -101,6 +123,15 @@ def test_a_lead_in_sentence_keeps_its_list_items_together():
     assert max(len(s.units) for s in spans if s.start == 1) == 3  # items alone are ordinary sentences
 
 
+
+def test_no_span_stops_on_a_promise_nor_cuts_a_list_from_its_lead_in():
+    units = split_units("Le service est ouvert à tous. Pour candidater, il faut :\n• un projet ;\n• une équipe.\n"
+                        "Les dossiers sont lus en juin :\nla commission se réunit ensuite.")
+    spans = candidate_spans(chunk=None, units=units, rank=0, config=_config())
+    assert not any(s.units[-1].text.endswith(":") for s in spans)  # « … il faut : » alone promises what it does not give
+    lead_in = [s for s in spans if any(u.text == "Pour candidater, il faut :" for u in s.units)]
+    assert [[u.text for u in s.units] for s in lead_in] == [["Pour candidater, il faut :", "un projet ;", "une équipe."]]
+
 def test_words_in_another_sense_do_not_make_an_answer(reader_service):
     answer = reader_service.ask("Comment ouvrir des données publiques ?").answer
     assert answer.status == "answered"
@@ -112,6 +143,15 @@ def test_a_list_question_is_answered_by_the_items_of_the_list(reader_service):
     answer = reader_service.ask("Quelles informations doit-on indiquer quand on déclare un jeu de données ?").answer
     assert answer.status == "answered"
     for item in ("titre", "description", "licence", "fréquence"):
+        assert item in answer.text
+
+
+def test_a_list_in_a_long_section_cut_into_passages_is_answered_by_its_items(reader_service):
+    answer = reader_service.ask("Quelles conditions doivent remplir les traceurs de mesure d'audience pour être "
+                                "dispensés de consentement ?").answer
+    assert answer.status == "answered"
+    assert len(reader_service.retriever.snapshot.chunks.chunks_of("guides/mesure-audience.md", 10)) >= 2  # cut
+    for item in ("statistiques anonymes", "d'autres sites", "d'autres traitements", "treize mois"):
         assert item in answer.text
 
 

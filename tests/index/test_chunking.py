@@ -149,6 +149,34 @@ def test_without_overlap_consecutive_chunks_share_no_sentence(count):
     assert " ".join(chunk.text for chunk in chunks) == document.sections[0].text
 
 
+
+def test_a_long_section_cut_into_chunks_keeps_its_list_items_on_their_own_lines(count):
+    items = [f"• la mesure numéro {i} améliore l'accueil des usagers dans les services publics de proximité ;" for i in range(30)]
+    text = "Pour réussir, le laboratoire d'innovation vérifie que :\n" + "\n".join(items) + "\nCe bilan est publié chaque année."
+    document = Document(id="bilan.md", title="Bilan", sections=[Section(heading_path=("Bilan",), text=text)])
+    chunks = chunk_document(document, count, ChunkingConfig(max_tokens=128, overlap_tokens=0))
+    assert len(chunks) >= 3
+    lines = [line for chunk in chunks for line in chunk.text.split("\n")]
+    assert lines == text.split("\n")  # every item still opens its own line, in every chunk
+
+
+
+def test_a_list_stays_in_the_chunk_of_its_lead_in_when_they_fit_together(count):
+    preamble = " ".join(f"La mesure numéro {i} améliore l'accueil des usagers dans les services publics." for i in range(6))
+    lead_in = "Pour être retenu, un projet doit :"
+    items = ["• servir des usagers identifiés par le service instructeur de la préfecture ;",
+             "• mesurer ses effets sur les délais de traitement des dossiers ;",
+             "• publier son code source sous une licence libre reconnue ;",
+             "• documenter ses choix de conception pour les équipes suivantes."]
+    text = "\n".join([preamble, lead_in, *items])
+    document = Document(id="appel.md", title="Appel", sections=[Section(heading_path=("Appel",), text=text)])
+    config = ChunkingConfig(max_tokens=190, overlap_tokens=0)
+    sentences = [*split_sentences(preamble), lead_in]
+    assert sum(count([*sentences, items[0]])) < 180 and count([text])[0] > 190  # greedy packing would cut the list
+    holding = [chunk.text for chunk in chunk_document(document, count, config) if lead_in in chunk.text]
+    assert holding == ["\n".join([lead_in, *items])]
+
+
 # --------------------------------------------------------------------------- FAQ
 
 
