@@ -1,8 +1,11 @@
 """Fusion of the dense and lexical candidate lists into one ranking (calibrated in ``benchmarks/fusion.py``).
 
-``rank_score``, the default, gives each candidate half a reciprocal-rank term (RRF's strength: agreement deep in
-both lists) and half its min-max normalised score (what RRF throws away: how far ahead a confident list's first
-candidates are). On the dev sets it is never below the better of the two, which differs from set to set.
+``zscore``, the default, divides each list's scores, measured from its last candidate, by their spread, and weighs
+the dense list 0.6: a list far more confident in its first candidates than in the rest keeps that lead (RRF throws
+it away), and scores on different scales (cosines, BM25) become comparable. On both dev sets, with the installed
+model and with the one adapted to the corpus, it is above the better of its two parts (by 0.008 to 0.045), which
+differs from set to set.
+``rank_score`` (half reciprocal rank, half min-max score), ``rrf`` and ``weighted`` (min-max) remain options.
 """
 
 from __future__ import annotations
@@ -19,9 +22,9 @@ Ranked = list[tuple[int, float]]
 
 @dataclass(frozen=True)
 class FusionConfig:
-    method: FusionMethod = "rank_score"
+    method: FusionMethod = "zscore"
     rrf_k: int = 60
-    dense_weight: float = 0.5
+    dense_weight: float = 0.6
     rank_share: float = 0.5  # rank_score: share of the rank term against the normalised score
 
 

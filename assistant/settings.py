@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,7 +12,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from index.builder import IndexConfig
 from index.chunking import ChunkingConfig
 from index.encoders import DEFAULT_ENGINE, Engine
-from index.model_adapt import recommended_fusion
 from index.sources import CorpusFolder
 from index.vectors import IndexChoice, VectorIndexConfig
 from index.web.fetch import Limits
@@ -70,11 +69,11 @@ class Settings(BaseSettings):
     batch_max_wait_ms: float = Field(2.0, ge=0.0, le=50.0, description="Attente maximale pour compléter un lot")
 
     default_mode: SearchMode = "hybrid"
-    fusion: FusionMethod = Field("rank_score", description="rank_score (rangs et scores normalisés, défaut), rrf, "
-                                 "weighted (scores min-max), zscore ; calibré dans benchmarks/fusion.py ; un modèle "
-                                 "adapté (eclaireur model adapt) recommande zscore, poids dense 0,6")
+    fusion: FusionMethod = Field("zscore", description="zscore (scores réduits par leur écart-type, défaut), "
+                                 "rank_score (rangs et scores min-max), rrf, weighted (scores min-max) ; calibré dans "
+                                 "benchmarks/fusion.py")
     rrf_k: int = Field(60, ge=1)
-    dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="Poids du dense dans la fusion")
+    dense_weight: float = Field(0.6, ge=0.0, le=1.0, description="Poids du dense dans la fusion")
     rank_share: float = Field(0.5, ge=0.0, le=1.0, description="rank_score : part du rang face au score normalisé")
     candidates: int = Field(100, ge=10, le=1000, description="Passages pris dans chaque liste avant fusion")
 
@@ -151,13 +150,7 @@ class Settings(BaseSettings):
         return ChunkingConfig(max_tokens=self.max_chunk_tokens, overlap_tokens=self.chunk_overlap_tokens)
 
     def retrieval_config(self) -> RetrievalConfig:
-        """The fusion set here; when neither its method nor its weight is set, the one an adapted model recommends."""
-        method, dense_weight = self.fusion, self.dense_weight
-        if not {"fusion", "dense_weight"} & self.model_fields_set:
-            recommended = recommended_fusion(self.model_path)
-            if recommended.get("method") in get_args(FusionMethod) and 0 <= recommended.get("dense_weight", -1) <= 1:
-                method, dense_weight = recommended["method"], float(recommended["dense_weight"])
-        fusion = FusionConfig(method=method, rrf_k=self.rrf_k, dense_weight=dense_weight, rank_share=self.rank_share)
+        fusion = FusionConfig(method=self.fusion, rrf_k=self.rrf_k, dense_weight=self.dense_weight, rank_share=self.rank_share)
         return RetrievalConfig(fusion=fusion, candidates=self.candidates)
 
     def rerank_config(self) -> RerankConfig | None:

@@ -33,9 +33,6 @@ MIN_SENTENCE_WORDS = 6
 ORIGINS = ("faq", "heading", "title", "sentence")
 QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "  # e5's prompts
 ADAPTATION_FILE = "adaptation.json"
-# The fusion an adapted model serves best with: adaptation strengthens the dense side most (corpus-real dense nDCG@10
-# 0.80 -> 0.89), so z-scored lists with dense weighted 0.6 (benchmarks/README.md, « Adaptation du modèle au corpus »).
-ADAPTED_FUSION = {"method": "zscore", "dense_weight": 0.6}
 
 
 @dataclass(frozen=True)
@@ -181,21 +178,11 @@ def adapt_model(base: Path, documents: Iterable[Document], output: Path, config:
     report = AdaptReport(output=str(output), base_fingerprint=model_fingerprint(base), fingerprint="",
                          documents=len(documents), pairs=counts, steps=len(batches), seconds=0.0)
     (output / ADAPTATION_FILE).write_text(json.dumps({"base": str(base), "config": asdict(config), "pairs": counts,
-                                                      "triplets": len(triplets), "fusion": ADAPTED_FUSION}, indent=1), encoding="utf-8")
+                                                      "triplets": len(triplets)}, indent=1), encoding="utf-8")
     report.onnx = str(export_onnx(output)) if with_onnx else None
     report.fingerprint = model_fingerprint(output)
     report.seconds = round(time.perf_counter() - started, 1)
     return report
-
-
-def recommended_fusion(model_dir: Path) -> dict:
-    """The fusion settings (``method``, ``dense_weight``) a model folder made by ``adapt_model`` recommends; empty
-    for any other model."""
-    try:
-        recommended = json.loads((Path(model_dir) / ADAPTATION_FILE).read_text(encoding="utf-8")).get("fusion")
-    except (OSError, ValueError, AttributeError):
-        return {}
-    return dict(recommended) if isinstance(recommended, dict) else {}
 
 
 def trainable_parameters(model) -> list:

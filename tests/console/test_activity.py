@@ -40,7 +40,7 @@ def test_the_charts_show_questions_outcomes_and_feedback_per_channel_with_data_t
     assert chart_counts(page, "questions-par-jour") == {channel: len(questions) for channel, questions in QUESTIONS.items()}
     expect(chart).to_have_accessible_name(re.compile(
         r"^Questions par jour et par canal, 30 derniers jours : 6 questions au total \(Telegram : 3, Widget intranet : 2, "
-        r"API : 1\), du \d{1,2} \w+ \d{4} au \d{1,2} \w+ \d{4}\.$"))
+        r"API : 1\), du \d{1,2} \S+ \d{4} au \d{1,2} \S+ \d{4}\.$"))
     assert chart_counts(page, "reponses-par-jour") == {key: n for key, n in (("answered", answered), ("no_answer", len(flat) - answered))
                                                        if n}
     assert chart_counts(page, "avis-par-jour") == {"useful": len(QUESTIONS), "not_useful": 2}  # see ask_everywhere

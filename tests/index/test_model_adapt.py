@@ -10,8 +10,7 @@ from support import SMALL_CORPUS, write_corpus
 
 from index.builder import IndexConfig, build_index
 from index.embedding import Embedder, model_fingerprint
-from index.model_adapt import (ADAPTED_FUSION, AdaptConfig, adapt_model, corpus_pairs, read_corpus, recommended_fusion,
-                               with_hard_negatives)
+from index.model_adapt import AdaptConfig, adapt_model, corpus_pairs, read_corpus, with_hard_negatives
 from index.onnx_export import has_onnx
 from index.snapshot import IndexSnapshot, ModelMismatchError
 from index.sources import CorpusFolder
@@ -71,7 +70,6 @@ def test_adapted_model_loads_with_a_new_fingerprint_and_refuses_the_old_index(co
     assert report.base_fingerprint == model_fingerprint(model_path) != report.fingerprint
     assert report.steps >= 2 and report.pairs["faq"] == 2
     assert report.onnx and has_onnx(tmp_path / "adapte")  # the ONNX engines can run it at once
-    assert recommended_fusion(tmp_path / "adapte") == ADAPTED_FUSION == {"method": "zscore", "dense_weight": 0.6}
     adapted = Embedder(tmp_path / "adapte")
     assert adapted.fingerprint != embedder.fingerprint and adapted.dimension == embedder.dimension
     vector = adapted.encode_query(QUERY)
