@@ -7,9 +7,10 @@ MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "ao�
 
 
 def french_date(iso: str) -> str:
-    """« 2026-10-15 » or « 2026-11-25T21:47:00+00:00 » -> « 15 octobre 2026 »; anything else is shown as given."""
+    """« 2026-10-15 » or « 2026-11-25T21:47:00+00:00 » -> « 15 octobre 2026 », « 2026-12-01 » -> « 1er décembre
+    2026 »; anything else is shown as given."""
     try:
         year, month, day = (int(part) for part in iso[:10].split("-"))
-        return f"{day} {MONTHS[month - 1]} {year}"
+        return f"{'1er' if day == 1 else day} {MONTHS[month - 1]} {year}"
     except (ValueError, IndexError):
         return iso

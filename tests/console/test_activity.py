@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from console_pages import ADMIN_KEY, chart_counts, log_in
 from playwright.sync_api import expect
+
+from assistant.dates import french_date
 
 QUESTIONS = {
     "telegram": ["Qu'est-ce que le droit à l'erreur ?", "Quand a lieu le Mois de l'innovation publique ?",
@@ -40,7 +43,7 @@ def test_the_charts_show_questions_outcomes_and_feedback_per_channel_with_data_t
     assert chart_counts(page, "questions-par-jour") == {channel: len(questions) for channel, questions in QUESTIONS.items()}
     expect(chart).to_have_accessible_name(re.compile(
         r"^Questions par jour et par canal, 30 derniers jours : 6 questions au total \(Telegram : 3, Widget intranet : 2, "
-        r"API : 1\), du \d{1,2} \S+ \d{4} au \d{1,2} \S+ \d{4}\.$"))
+        r"API : 1\), du \d{1,2}(?:er)? \S+ \d{4} au \d{1,2}(?:er)? \S+ \d{4}\.$"))
     assert chart_counts(page, "reponses-par-jour") == {key: n for key, n in (("answered", answered), ("no_answer", len(flat) - answered))
                                                        if n}
     assert chart_counts(page, "avis-par-jour") == {"useful": len(QUESTIONS), "not_useful": 2}  # see ask_everywhere
@@ -54,8 +57,6 @@ def test_the_charts_show_questions_outcomes_and_feedback_per_channel_with_data_t
     table = page.locator("#questions-par-jour table")
     expect(table).to_be_hidden()  # inside a closed <details>
     page.get_by_text("Voir les données du graphique").first.click()
-    today = page.evaluate("() => new Intl.DateTimeFormat('fr-FR', {day: 'numeric', month: 'long', year: 'numeric', "
-                          "timeZone: 'UTC'}).format(new Date())")
-    row = table.get_by_role("row", name=today)
+    row = table.get_by_role("row", name=french_date(datetime.now(UTC).date().isoformat()))  # « 1er décembre 2026 »
     expect(row.get_by_role("cell")).to_have_text(["3", "2", "1", "6"])
     page.screenshot(path=str(artifacts / "console-activite.png"), full_page=True)

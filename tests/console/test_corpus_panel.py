@@ -31,7 +31,7 @@ def test_the_panel_describes_the_index_and_reindexing_shows_its_progress(page, c
     expect(folders.get_by_role("row", name="guides guide 2")).to_be_visible()
     expect(panel.get_by_role("heading", name="Fichiers écartés (1)")).to_be_visible()
     expect(panel.get_by_role("listitem").filter(has_text="notes/vide.md")).to_be_visible()
-    expect(panel).to_contain_text(re.compile(r"Dernière construction\d{1,2} \S+ \d{4} à \d{2}:\d{2} \(\d+(,\d)? s\)"))
+    expect(panel).to_contain_text(re.compile(r"Dernière construction\d{1,2}(?:er)? \S+ \d{4} à \d{2}:\d{2} \(\d+(,\d)? s\)"))
     expect(panel).to_contain_text("exact (flat)")
 
     (corpus / "guides" / "hackathon.md").write_text(NEW_GUIDE, encoding="utf-8")
@@ -41,7 +41,7 @@ def test_the_panel_describes_the_index_and_reindexing_shows_its_progress(page, c
     expect(panel.get_by_role("button", name="Réindexer")).to_be_disabled()
     expect(panel.get_by_label("Avancement de la réindexation")).to_be_visible()
     page.screenshot(path=str(artifacts / "console-reindexation-en-cours.png"))
-    expect(status).to_have_text(re.compile(r"^Réindexation terminée le \d{1,2} \S+ \d{4} à \d{2}:\d{2} : 4 documents, "
+    expect(status).to_have_text(re.compile(r"^Réindexation terminée le \d{1,2}(?:er)? \S+ \d{4} à \d{2}:\d{2} : 4 documents, "
                                            r"\d+ passages, 1 fichier\(s\) relu\(s\) en \d+(,\d)? s\.$"), timeout=60_000)
     expect(panel.get_by_label("Avancement de la réindexation")).to_be_hidden()
     expect(panel.get_by_role("button", name="Réindexer")).to_be_enabled()

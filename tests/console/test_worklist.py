@@ -52,7 +52,7 @@ def test_a_group_marked_done_leaves_the_worklist_and_comes_back_flagged_after_a_
 
     canteen = group(page, CANTEEN)
     expect(canteen).to_contain_text("2 question(s) (2 sans réponse)")
-    expect(canteen).to_contain_text(re.compile(r"du \d{1,2} \S+ \d{4} à \d{2}:\d{2} au \d{1,2} \S+ \d{4} à \d{2}:\d{2}"))
+    expect(canteen).to_contain_text(re.compile(r"du \d{1,2}(?:er)? \S+ \d{4} à \d{2}:\d{2} au \d{1,2}(?:er)? \S+ \d{4} à \d{2}:\d{2}"))
     expect(canteen.get_by_text("Documents les plus proches :")).to_be_visible()
     disliked = group(page, LAB)
     expect(disliked).to_contain_text("1 jugée(s) inutile(s)")
@@ -95,7 +95,7 @@ def test_the_latest_disliked_answers_show_comment_answer_and_sources_filtered_by
     items = section.locator("#liste-avis > li")
     item = items.filter(has=page.get_by_role("heading", name="Qu'est-ce que le droit à l'erreur ?"))
     expect(item).to_contain_text("Commentaire : Trop court pour mon cas.")
-    expect(item).to_contain_text(re.compile(r"👎 le \d{1,2} \S+ \d{4} à \d{2}:\d{2}, Telegram"))
+    expect(item).to_contain_text(re.compile(r"👎 le \d{1,2}(?:er)? \S+ \d{4} à \d{2}:\d{2}, Telegram"))
     expect(item.locator("blockquote")).to_have_text(telegram["answer"])
     expect(item.locator("code")).to_have_text([c["document_id"] for c in telegram["citations"]][:1])
     expect(section).not_to_contain_text("Parfait")  # only 👎

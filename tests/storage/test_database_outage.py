@@ -78,7 +78,8 @@ def test_search_and_answers_go_on_while_postgresql_is_down_and_recording_resumes
     url = own_postgres.database()
     settings = Settings(corpus_dir=write_corpus(tmp_path / "corpus"), index_dir=tmp_path / "index", database_url=SecretStr(url),
                         records_path=tmp_path / "inutilise.sqlite", model_path=model_path, admin_api_keys=[ADMIN_KEY],
-                        records_busy_timeout_seconds=1.0, _env_file=None)
+                        records_busy_timeout_seconds=1.0, _env_file=None,
+                        rate_limit_per_minute=1_000_000)  # agents looping flat out must never meet the key's budget
     service = Eclaireur(settings, embedder=embedder)
     service.ensure_index()
     server = serve(service)

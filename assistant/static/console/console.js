@@ -53,8 +53,11 @@
     return node;
   }
 
-  const formatDay = (day) => utcDay.format(new Date(`${day}T00:00:00Z`));
-  const formatDate = (iso) => (iso ? dateTime.format(new Date(iso)) : "—");
+  /** ``date`` as ``format`` writes it, the first of the month as French writes it: « 1er » (Intl writes « 1 »). */
+  const frenchDate = (format, date) =>
+    format.formatToParts(date).map(({ type, value }) => (type === "day" && value === "1" ? "1er" : value)).join("");
+  const formatDay = (day) => frenchDate(utcDay, new Date(`${day}T00:00:00Z`));
+  const formatDate = (iso) => (iso ? frenchDate(dateTime, new Date(iso)) : "—");
   const formatRate = (rate) => (rate == null ? "—" : percent.format(rate));
 
   /** The last ``days`` UTC days, oldest first, as YYYY-MM-DD. */
@@ -234,7 +237,7 @@
       const labelEvery = Math.ceil(days.length / 8);
       const last = days.length - 1;
       if ((index % labelEvery === 0 && last - index >= labelEvery) || index === last) {
-        chart.append(svg("text", { x: left + index * slot + slot / 2, y: height - 8, "text-anchor": "middle", text: shortDay.format(new Date(`${day}T00:00:00Z`)) }));
+        chart.append(svg("text", { x: left + index * slot + slot / 2, y: height - 8, "text-anchor": "middle", text: frenchDate(shortDay, new Date(`${day}T00:00:00Z`)) }));
       }
     });
     const grandTotal = totals.reduce((a, b) => a + b, 0);
