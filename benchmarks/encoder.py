@@ -211,7 +211,8 @@ def main() -> None:
           f"Python {platform.python_version()} ; client et serveurs sur la même machine, cache des requêtes coupé.")
     print(f"Commande : nice -n 5 .venv/bin/python benchmarks/encoder.py --corpus {args.corpus} --engines {args.engines} "
           f"--queries {args.queries} --chunks {args.chunks} --seconds {args.seconds:g} --asks {args.asks} --rounds {args.rounds}"
-          + (" --latency-only" if args.latency_only else "") + f"\nCharge (uptime) à la fin : {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+          + (" --latency-only" if args.latency_only else "")
+          + f"\nCharge (uptime) à la fin : {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(json.dumps({"in_process": local, "http": http}), file=sys.stderr)
 
 

@@ -151,10 +151,11 @@ def main() -> None:
         cells = []
         for dev in sets:
             lexical = dev.lexical[label]
-            cells += [dev.score(lambda n: lexical[n])[0],
-                      *(dev.score(lambda n, c=c: fuse([dev.dense[n], lexical[n]], c))[0] for c in (FusionConfig(method="rrf"), default))]
+            cells += [dev.score(lambda n, lexical=lexical: lexical[n])[0],
+                      *(dev.score(lambda n, c=c, dev=dev, lexical=lexical: fuse([dev.dense[n], lexical[n]], c))[0]
+                        for c in (FusionConfig(method="rrf", dense_weight=0.5), default))]
         print(f"| {label} | " + " | ".join(f"{c:.4f}" for c in cells) + " |")
-    variants = {"dense alone": None, "lexical alone": None, "rrf k=60": FusionConfig(method="rrf")}
+    variants = {"dense alone": None, "lexical alone": None, "rrf k=60": FusionConfig(method="rrf", dense_weight=0.5)}
     for weight in (0.4, 0.5, 0.6, 0.7):
         variants[f"min-max {weight}"] = FusionConfig(method="weighted", dense_weight=weight)
         variants[f"z-score {weight}"] = FusionConfig(method="zscore", dense_weight=weight)
@@ -165,15 +166,16 @@ def main() -> None:
     print("\n### Fusion (lexical: the product's fields; margin: hybrid minus the best single mode, worst set)\n")
     print("| fusion | " + " | ".join(f"{d.name} nDCG@10 | {d.name} R@10" for d in sets) + " | margin |")
     print("|---|" + "---|---|" * len(sets) + "---|")
-    best_single = [max(dev.score(lambda n: dev.dense[n])[0], dev.score(lambda n: dev.lexical["product"][n])[0]) for dev in sets]
+    best_single = [max(dev.score(lambda n, dev=dev: dev.dense[n])[0], dev.score(lambda n, dev=dev: dev.lexical["product"][n])[0])
+                   for dev in sets]
     for label, config in variants.items():
         cells, margins = [], []
         for dev, single in zip(sets, best_single):
             if config is None:
                 lists = dev.dense if label == "dense alone" else dev.lexical["product"]
-                ndcg, recall = dev.score(lambda n: lists[n])
+                ndcg, recall = dev.score(lambda n, lists=lists: lists[n])
             else:
-                ndcg, recall = dev.score(lambda n, c=config: fuse([dev.dense[n], dev.lexical["product"][n]], c))
+                ndcg, recall = dev.score(lambda n, c=config, dev=dev: fuse([dev.dense[n], dev.lexical["product"][n]], c))
             cells += [f"{ndcg:.4f}", f"{recall:.3f}"]
             margins.append(ndcg - single)
         print(f"| {label} | " + " | ".join(cells) + f" | {min(margins):+.4f} |")
@@ -193,7 +195,7 @@ def main() -> None:
     print("\n### Document aggregation and dense pseudo-relevance feedback (on top of RRF and of the default fusion)\n")
     print("| variant | " + " | ".join(f"{d.name} nDCG@10 | {d.name} R@10" for d in sets) + " | margin |")
     print("|---|" + "---|---|" * len(sets) + "---|")
-    for base_label, base in (("rrf k=60", FusionConfig(method="rrf")), ("default", default)):
+    for base_label, base in (("rrf k=60", FusionConfig(method="rrf", dense_weight=0.5)), ("default", default)):
         extras = {f"{base_label} + second passage x{g}": (g, None) for g in (0.1, 0.3)}
         extras |= {f"{base_label} + dense feedback {b}": (0.0, b) for b in (0.3, 0.6)}
         for label, (aggregate, feedback) in extras.items():

@@ -12,12 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .documents import Document, Section
+from .documents import LIST_BULLET, Document, Section
 
 TokenCounter = Callable[[list[str]], list[int]]
 
 HEADING_SEPARATOR = " > "
-LIST_BULLET = "• "  # how the readers mark a list item at the start of its line
 # Sentence ends: ., !, ?, … or ; followed by space and an upper-case letter, a digit, a quote or a bullet.
 SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"(\[A-ZÀ-ÖØ-ÞŒ0-9•])|\n+")
 ABBREVIATIONS = re.compile(r"(?:\b(?:M|Mme|Mmes|MM|Dr|art|Art|cf|n°|p|pp|vol|éd|etc|ex|av|J\.-C)|\b[A-Z])\.$")

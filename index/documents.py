@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 DOCUMENT_TYPES = ("guide", "faq")
+LIST_BULLET = "• "  # opens the line of a list item in a section's text, whatever the source format
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pathlib import PurePosixPath
 
 import yaml
 
-from .documents import DOCUMENT_TYPES, Document, Section, UnreadableDocument
+from .documents import DOCUMENT_TYPES, LIST_BULLET, Document, Section, UnreadableDocument
 from .markup import strip_inline
 from .urls import clean_url
 from .web.provenance import docx_provenance, pdf_provenance
@@ -209,7 +209,7 @@ def markdown_blocks(body: str) -> list[tuple[int, str] | str]:
             continue
         if LIST_ITEM.match(line):
             flush()
-            bullet, line = "• ", LIST_ITEM.sub("", line, count=1)
+            bullet, line = LIST_BULLET, LIST_ITEM.sub("", line, count=1)
         if HARD_BREAK.search(line):
             paragraph.append(line.rstrip().removesuffix("\\"))
             flush()
@@ -261,7 +261,7 @@ def _html_blocks(node, blocks: list) -> None:
         elif tag == "pre":
             blocks.append(child.text().replace(HTML_LINE_BREAK, "\n"))
         elif tag in HTML_BLOCKS and not _has_block_inside(child):
-            prefix = "• " if tag == "li" else ""
+            prefix = LIST_BULLET if tag == "li" else ""
             blocks.append(prefix + _inline_text(child))
         else:
             _html_blocks(child, blocks)
@@ -367,7 +367,7 @@ def read_docx(data: bytes, document_id: str) -> Document:
         elif level:
             blocks.append((int(level.group(1)), text))
         else:
-            blocks.append(("• " if "list" in style.lower() else "") + text)
+            blocks.append((LIST_BULLET if "list" in style.lower() else "") + text)
     core_title = (word.core_properties.title or "").strip()
     h1 = next((b[1] for b in blocks if isinstance(b, tuple) and b[0] == 1), None)
     title = core_title or h1 or title_from_id(document_id)

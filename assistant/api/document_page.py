@@ -8,6 +8,7 @@ import html
 from urllib.parse import quote
 
 from index.chunkstore import StoredDocument
+from index.documents import LIST_BULLET
 from index.urls import clean_url
 
 from ..dates import french_date
@@ -65,7 +66,7 @@ def render_document_page(document: StoredDocument) -> str:
     blocks = []
     for paragraph in document.text.split("\n\n"):
         lines = [line for line in paragraph.splitlines() if line.strip()]
-        if lines and all(line.startswith("• ") for line in lines):
+        if lines and all(line.startswith(LIST_BULLET) for line in lines):
             items = "".join(f"<li>{html.escape(line[2:])}</li>" for line in lines)
             blocks.append(f"<ul>{items}</ul>")
         elif lines:

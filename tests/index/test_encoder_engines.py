@@ -15,8 +15,8 @@ from support import PROJECT_ROOT
 
 from index.builder import IndexConfig, build_index, is_up_to_date
 from index.embedding import Embedder, engine_fingerprint, model_fingerprint
-from index.model_install import install_model
 from index.encoders.token_table import TokenTable
+from index.model_install import install_model
 from index.onnx_export import embeddings_path, export_onnx, has_onnx, onnx_path
 from index.snapshot import IndexSnapshot, ModelMismatchError
 from index.sources import PassagesFile
