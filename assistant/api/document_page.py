@@ -67,7 +67,7 @@ def render_document_page(document: StoredDocument) -> str:
     for paragraph in document.text.split("\n\n"):
         lines = [line for line in paragraph.splitlines() if line.strip()]
         if lines and all(line.startswith(LIST_BULLET) for line in lines):
-            items = "".join(f"<li>{html.escape(line[2:])}</li>" for line in lines)
+            items = "".join(f"<li>{html.escape(line.removeprefix(LIST_BULLET))}</li>" for line in lines)
             blocks.append(f"<ul>{items}</ul>")
         elif lines:
             blocks.append("<p>" + "<br>".join(html.escape(line) for line in lines) + "</p>")
