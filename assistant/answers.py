@@ -6,7 +6,8 @@ and turns how much that span stands out among all it read into a confidence cali
 questions: the estimated chance that the answer states what was asked (``benchmarks/calibrate_ask.py``). It
 abstains, and offers the closest documents, below ``min_confidence`` or when the span does not meet the question:
 none of its terms, or one of its distinctive terms (a name, an acronym, a rare word) missing from the span and its
-headings while the meaning is not clearly the same.
+headings while the meaning is not clearly the same. A question that asks two things (``question_parts.py``) gets one
+span per part from the same document when each part, read on its own, is answered with confidence.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ import math
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from index.chunkstore import StoredChunk
 from index.embedding import TextEncoder
 from index.lexical import analyze
 from index.snapshot import IndexSnapshot
 
+from .question_parts import question_parts
 from .reader import Reader, ReaderConfig, Reading, Span
 from .retrieval import DocumentHit, SearchOutcome
 
@@ -30,8 +34,9 @@ class AnswerConfig:
 
     min_confidence: float = 0.4
     faq_whole_words: int = 110  # a FAQ answer up to this length is given whole when its best span is chosen
-    title_words: int = 12  # a document title up to this length opens an answer that does not state it
+    title_words: int = 6  # a title this short (a name, not a headline) opens an answer that does not state it
     meaning_match: float = 0.88  # query-passage e5 cosine at which a span missing a distinctive term still answers
+    parts_words: int = 130  # words at most of an answer with one span per part of the question
     # confidence = sigmoid(w · (logit of the answer's share, its context coverage, its passage similarity) + bias)
     calibration: tuple[float, float, float, float] = (0.526, -0.043, 2.197, -1.949)
     reader: ReaderConfig = field(default_factory=ReaderConfig)
@@ -56,6 +61,17 @@ class Answer:
     passages: list[StoredChunk] = field(default_factory=list)  # what the reader read, best first (for generation)
 
 
+@dataclass
+class Choice:
+    """What an answer would show: the spans quoted (the reader's best, or one per part of the question), and the
+    reader's share of belief that the answer lies within them."""
+
+    reading: Reading
+    best: Span
+    spans: list[Span]
+    share: float
+
+
 class AnswerComposer:
     def __init__(self, encoder: TextEncoder, config: AnswerConfig = AnswerConfig()) -> None:
         self.encoder = encoder
@@ -66,22 +82,56 @@ class AnswerComposer:
         """The answer to ``question`` from the search ``outcome`` (made for the possibly enriched query)."""
         if not outcome.results:
             return self.no_answer([], 0.0, {})
-        query_vector = self.encoder.encode_query(outcome.query)
-        reading = self.reader.read(outcome.query, query_vector, outcome, snapshot)
-        best = reading.best
-        if best is None:
+        choice = self.choose(question, self.encoder.encode_query(outcome.query), outcome, snapshot)
+        if choice is None:
             return self.no_answer(outcome.results[:5], 0.0, {})
-        whole_faq = self.gives_whole_passage(best)
-        share = reading.share_within(best.chunk) if whole_faq else reading.share_within(best.chunk, best.start,
-                                                                                         best.start + len(best.units))
-        confidence = self.confidence(share, best)
-        signals = {name: round(value, 4) for name, value in best.features.items()} | {"answer_share": round(share, 4)}
+        best, reading = choice.best, choice.reading
+        confidence = self.confidence(choice.share, best)
+        signals = {name: round(value, 4) for name, value in best.features.items()} | {
+            "answer_share": round(choice.share, 4), "parts": float(len(choice.spans))}
         if not self.grounded(best):
             confidence = round(confidence * best.features["context_distinctive"] * best.features["context_coverage"], 4)
             return self.no_answer(outcome.results[:5], confidence, signals, reading.passages)
         if confidence < self.config.min_confidence:
             return self.no_answer(outcome.results[:5], confidence, signals, reading.passages)
-        return self._answer(best, outcome, reading, confidence, signals)
+        return self._answer(choice, outcome, confidence, signals)
+
+    def choose(self, question: str, query_vector: np.ndarray, outcome: SearchOutcome,
+               snapshot: IndexSnapshot) -> Choice | None:
+        """What the answer would show, before any threshold: the reader's best span, or one span per part of a
+        question that asks several things, with the reader's share of belief in it."""
+        reading = self.reader.read(outcome.query, query_vector, outcome, snapshot)
+        best = reading.best
+        if best is None:
+            return None
+        spans = self._spans_by_part(question, query_vector, outcome, snapshot, best) \
+            if outcome.query == question else []  # a follow-up's parts would lack the context it was read in
+        if spans:
+            share = min(1.0, sum(reading.share_within(s.chunk, s.start, s.start + len(s.units)) for s in spans))
+        elif self.gives_whole_passage(best):
+            share = reading.share_within(best.chunk)
+        else:
+            share = reading.share_within(best.chunk, best.start, best.start + len(best.units))
+        return Choice(reading, best, spans or [best], share)
+
+    def _spans_by_part(self, question: str, query_vector: np.ndarray, outcome: SearchOutcome, snapshot: IndexSnapshot,
+                       best: Span) -> list[Span]:
+        """For a question that asks several things, its parts' best spans from ``best``'s document, in the order
+        asked, within the word budget; none unless each part meets a span of its own that shares its terms."""
+        parts = question_parts(question)
+        if len(parts) < 2:
+            return []
+        chosen: list[Span] = []
+        budget = self.config.parts_words
+        for part in parts:
+            span = next((s for s in self.reader.read(part, query_vector, outcome, snapshot).spans
+                         if s.chunk.document_id == best.chunk.document_id and s.words <= budget
+                         and not any(_overlap(s, c) for c in chosen)), None)
+            if span is None or span.features["context_coverage"] == 0:
+                return []
+            chosen.append(span)
+            budget -= span.words
+        return chosen
 
     def gives_whole_passage(self, span: Span) -> bool:
         """A short FAQ answer is given whole rather than cut."""
@@ -113,17 +163,44 @@ class AnswerComposer:
             text = f"« {chunk.title} » : {text}"
         return text, quote, whole_faq
 
-    def _answer(self, span: Span, outcome: SearchOutcome, reading: Reading, confidence: float,
-                signals: dict[str, float]) -> Answer:
-        text, quote, whole_faq = self.render(span)
-        related = [r for r in outcome.results if r.best.chunk.document_id != span.chunk.document_id][:5]
-        return Answer("answered", text, confidence, [Citation(1, span.chunk, quote)], related,
-                      "faq" if whole_faq else "extractive", signals, reading.passages)
+    def render_parts(self, spans: list[Span]) -> tuple[str, list[Citation]]:
+        """(answer text, citations) for one span per part of the question: a citation per passage quoted."""
+        numbers: dict[int, int] = {}
+        quotes: dict[int, list[str]] = {}
+        pieces = []
+        for span in spans:
+            number = numbers.setdefault(span.chunk.vector_id, len(numbers) + 1)
+            quotes.setdefault(span.chunk.vector_id, []).append(span.text)
+            pieces.append(f"{_as_sentence(span.text)} [{number}]")
+        text = " ".join(pieces)
+        title = spans[0].chunk.title
+        if names_subject(title, " ".join(span.text for span in spans), self.config.title_words):
+            text = f"« {title} » : {text}"
+        chunks = {span.chunk.vector_id: span.chunk for span in spans}
+        return text, [Citation(numbers[v], chunks[v], " … ".join(quotes[v])) for v in numbers]
+
+    def text_of(self, choice: Choice) -> tuple[str, list[Citation], bool]:
+        """(answer text, citations, whether it is a whole FAQ answer) for what ``choice`` shows."""
+        if len(choice.spans) > 1:
+            return *self.render_parts(choice.spans), False
+        text, quote, whole_faq = self.render(choice.best)
+        return text, [Citation(1, choice.best.chunk, quote)], whole_faq
+
+    def _answer(self, choice: Choice, outcome: SearchOutcome, confidence: float, signals: dict[str, float]) -> Answer:
+        text, citations, whole_faq = self.text_of(choice)
+        related = [r for r in outcome.results if r.best.chunk.document_id != choice.best.chunk.document_id][:5]
+        return Answer("answered", text, confidence, citations, related, "faq" if whole_faq else "extractive", signals,
+                      choice.reading.passages)
 
     @staticmethod
     def no_answer(related: list[DocumentHit], confidence: float, signals: dict[str, float],
                   passages: list[StoredChunk] | None = None) -> Answer:
         return Answer("no_answer", no_answer_text(related), confidence, [], related[:5], "none", signals, passages or [])
+
+
+def _overlap(one: Span, other: Span) -> bool:
+    return one.chunk.vector_id == other.chunk.vector_id and one.start < other.start + len(other.units) \
+        and other.start < one.start + len(one.units)
 
 
 def names_subject(title: str, quote: str, max_words: int) -> bool:

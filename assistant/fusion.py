@@ -20,17 +20,26 @@ FusionMethod = Literal["rrf", "weighted", "zscore", "rank_score"]
 Ranked = list[tuple[int, float]]
 
 
+# The dense weight each method was calibrated with (benchmarks/fusion.py): z-score at 0.6, the others at equal weights.
+CALIBRATED_DENSE_WEIGHT: dict[FusionMethod, float] = {"zscore": 0.6, "rank_score": 0.5, "rrf": 0.5, "weighted": 0.5}
+
+
 @dataclass(frozen=True)
 class FusionConfig:
     method: FusionMethod = "zscore"
     rrf_k: int = 60
-    dense_weight: float = 0.6
+    dense_weight: float | None = None  # None: the method's calibrated weight
     rank_share: float = 0.5  # rank_score: share of the rank term against the normalised score
+
+    @property
+    def dense_share(self) -> float:
+        """The dense list's weight against the lexical list's (their sum is 1)."""
+        return CALIBRATED_DENSE_WEIGHT[self.method] if self.dense_weight is None else self.dense_weight
 
 
 def fuse(lists: list[Ranked], config: FusionConfig = FusionConfig()) -> Ranked:
     """Merge ranked ``(id, score)`` lists (dense first) into one, best first."""
-    weights = [config.dense_weight, 1 - config.dense_weight] if len(lists) == 2 else [1 / len(lists)] * len(lists)
+    weights = [config.dense_share, 1 - config.dense_share] if len(lists) == 2 else [1 / len(lists)] * len(lists)
     fused: dict[int, float] = defaultdict(float)
     for ranked, weight in zip(lists, weights):
         if not ranked:

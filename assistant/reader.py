@@ -72,6 +72,10 @@ class Span:
     def text(self) -> str:
         return " ".join(u.text for u in self.units)
 
+    @property
+    def words(self) -> int:
+        return sum(u.words for u in self.units)
+
 
 def split_units(text: str) -> list[Unit]:
     """Sentences and list items of a passage, in reading order."""

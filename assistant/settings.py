@@ -73,7 +73,8 @@ class Settings(BaseSettings):
                                  "rank_score (rangs et scores min-max), rrf, weighted (scores min-max) ; calibré dans "
                                  "benchmarks/fusion.py")
     rrf_k: int = Field(60, ge=1)
-    dense_weight: float = Field(0.6, ge=0.0, le=1.0, description="Poids du dense dans la fusion")
+    dense_weight: float | None = Field(None, ge=0.0, le=1.0, description="Poids du dense dans la fusion ; vide : celui "
+                                       "avec lequel la méthode est calibrée (0,6 pour zscore, 0,5 pour les autres)")
     rank_share: float = Field(0.5, ge=0.0, le=1.0, description="rank_score : part du rang face au score normalisé")
     candidates: int = Field(100, ge=10, le=1000, description="Passages pris dans chaque liste avant fusion")
 

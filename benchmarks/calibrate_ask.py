@@ -8,8 +8,9 @@
    (a conditional logit: softmax over the question's spans, L2-regularised), and judged by leave-one-question-out:
    the share of questions whose best span, chosen by weights fitted without them, states the answer.
 3. The reader's share of belief in what the answer shows (the softmax mass, with leave-one-out weights, of the spans
-   inside it: the best span, or the whole passage for a short FAQ answer), its context coverage and its passage
-   similarity are calibrated into a confidence (logistic regression, unanswerable
+   inside it: the best span, the whole passage for a short FAQ answer, or one span per part of a question that asks
+   several things; the composer's own choice), its context coverage and its passage similarity are calibrated into
+   a confidence (logistic regression, unanswerable
    questions counting as wrong); the tables give the threshold.
 
 It prints the weights to copy into ``ReaderConfig`` and ``AnswerConfig``, and the tables for benchmarks/README.md.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +36,7 @@ from assistant.answers import AnswerComposer  # noqa: E402
 from assistant.cli import eval_index_dir  # noqa: E402
 from assistant.evaluation import auroc, load_fact_questions, risk_coverage, states_facts  # noqa: E402
 from assistant.reader import FEATURES, Reader, ReaderConfig  # noqa: E402
-from assistant.retrieval import Retriever  # noqa: E402
+from assistant.retrieval import Retriever, SearchOutcome  # noqa: E402
 from assistant.service import ASK_DOCUMENTS  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from index.builder import build_index  # noqa: E402
@@ -56,15 +58,25 @@ def eval_retriever(corpus: Path) -> tuple[Settings, Embedder, Retriever]:
     return settings, embedder, Retriever(IndexSnapshot.open(index_dir, embedder.fingerprint), embedder, settings.retrieval_config())
 
 
-def read_all(questions, retriever: Retriever, embedder: Embedder, config: ReaderConfig) -> list[list]:
+@dataclass
+class Asked:
+    """One question as /ask sees it: its search outcome and query vector."""
+
+    outcome: SearchOutcome
+    vector: np.ndarray
+
+
+def ask_all(questions, retriever: Retriever, embedder: Embedder) -> list[Asked]:
+    return [Asked(retriever.search(item.question, k=ASK_DOCUMENTS, mode="hybrid"), embedder.encode_query(item.question))
+            for item in questions]
+
+
+def read_all(questions, retriever: Retriever, embedder: Embedder, config: ReaderConfig,
+             asked: list[Asked] | None = None) -> list[list]:
     """Per question: the spans of every passage the reader reads, with all their signals."""
     reader = Reader(config)
-    readings = []
-    for item in questions:
-        outcome = retriever.search(item.question, k=ASK_DOCUMENTS, mode="hybrid")
-        vector = embedder.encode_query(item.question)
-        readings.append(reader.read(item.question, vector, outcome, retriever.snapshot).spans)
-    return readings
+    asked = asked or ask_all(questions, retriever, embedder)
+    return [reader.read(item.question, one.vector, one.outcome, retriever.snapshot).spans for item, one in zip(questions, asked)]
 
 
 def fit(groups: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
@@ -88,17 +100,6 @@ def fit(groups: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     return weights / scale  # on the raw signals (the centring only shifts every span of a question alike)
 
 
-def answer_share(spans, scores: np.ndarray, best: int, whole_passage: bool) -> float:
-    """The softmax mass of the spans inside what the answer shows, as ``Reading.share_within`` computes it."""
-    weights = np.exp(scores - scores.max())
-    chosen = spans[best]
-    end = chosen.start + len(chosen.units)
-    inside = np.array([span.chunk.vector_id == chosen.chunk.vector_id
-                       and (whole_passage or (span.start >= chosen.start and span.start + len(span.units) <= end))
-                       for span in spans])
-    return float(np.clip(weights[inside].sum() / weights.sum(), 1e-6, 1 - 1e-6))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=SHARED / "corpus-real")
@@ -109,8 +110,10 @@ def main() -> None:
 
     settings, embedder, retriever = eval_retriever(args.corpus)
     questions = load_fact_questions(args.facts)
-    config = settings.answer_config().reader
-    readings = read_all(questions, retriever, embedder, config)
+    answer_config = settings.answer_config()
+    config = answer_config.reader
+    asked = ask_all(questions, retriever, embedder)
+    readings = read_all(questions, retriever, embedder, config, asked)
 
     composer = AnswerComposer(embedder, settings.answer_config())
     groups = []
@@ -125,17 +128,18 @@ def main() -> None:
           f"questions sur {len(answerable)} (plafond du lecteur : {len(reachable) / len(answerable):.0%})\n")
 
     signals, best_right = [], []
-    for number, ((features, labels), spans) in enumerate(zip(groups, readings)):
-        if not len(features):
+    for number, item in enumerate(questions):
+        held_out = fit(groups[:number] + groups[number + 1:])
+        chooser = AnswerComposer(embedder, replace(answer_config, reader=replace(config, weights=tuple(held_out))))
+        choice = chooser.choose(item.question, asked[number].vector, asked[number].outcome, retriever.snapshot)
+        if choice is None:
             signals.append([-14.0, 0.0, 0.0])
             best_right.append(False)
             continue
-        scores = features @ fit(groups[:number] + groups[number + 1:])
-        best = int(scores.argmax())
-        share = answer_share(spans, scores, best, composer.gives_whole_passage(spans[best]))
-        signals.append([np.log(share / (1 - share)), features[best, FEATURES.index("context_coverage")],
-                        features[best, FEATURES.index("passage_similarity")]])
-        best_right.append(bool(labels[best]))
+        share = float(np.clip(choice.share, 1e-6, 1 - 1e-6))
+        signals.append([np.log(share / (1 - share)), choice.best.features["context_coverage"],
+                        choice.best.features["passage_similarity"]])
+        best_right.append(bool(item.facts) and states_facts(chooser.text_of(choice)[0], item.facts))
 
     weights = fit(groups)
     right = np.array([best_right[n] and bool(questions[n].facts) for n in range(len(questions))])

@@ -39,3 +39,19 @@ def test_weighted_fusion_normalises_each_list():
     lexical = [(2, 30.0), (1, 1.0)]  # raw BM25: 2 far ahead
     assert fuse([dense, lexical], FusionConfig(method="weighted", dense_weight=0.5))[0][0] == 2
     assert fuse([dense, lexical], FusionConfig(method="weighted", dense_weight=1.0))[0][0] == 1
+
+
+def test_each_method_weighs_the_lists_as_it_was_calibrated_unless_told():
+    assert FusionConfig().dense_share == 0.6  # z-score, calibrated at 0.6 in benchmarks/fusion.py
+    assert FusionConfig(method="rrf").dense_share == 0.5  # RRF and the others: equal weights
+    assert FusionConfig(method="rank_score").dense_share == 0.5
+    assert FusionConfig(method="rrf", dense_weight=0.7).dense_share == 0.7
+
+
+def test_settings_leave_the_weight_to_the_method(monkeypatch):
+    from assistant.settings import Settings
+
+    monkeypatch.setenv("ECLAIREUR_FUSION", "rrf")
+    assert Settings(_env_file=None).retrieval_config().fusion.dense_share == 0.5
+    monkeypatch.setenv("ECLAIREUR_DENSE_WEIGHT", "0.3")
+    assert Settings(_env_file=None).retrieval_config().fusion.dense_share == 0.3

@@ -162,6 +162,16 @@ def test_an_answer_comes_from_one_place_and_stays_short(reader_service):
     assert len(re.sub(r"\[\d+\]", "", answer.text).split()) <= 70
 
 
+def test_a_question_that_asks_two_things_gets_both_answers_from_the_same_guide(reader_service):
+    answer = reader_service.ask("Combien de temps peuvent vivre les traceurs de mesure d'audience dispensés de "
+                                "consentement, et combien de temps peut-on garder les données qu'ils collectent ?").answer
+    assert answer.status == "answered"
+    assert "treize mois" in answer.text and "vingt-cinq mois" in answer.text
+    assert {c.chunk.document_id for c in answer.citations} == {"guides/mesure-audience.md"}
+    assert answer.signals["parts"] == 2
+    assert len(re.sub(r"\[\d+\]", "", answer.text).split()) <= 130
+
+
 def test_the_faq_answer_is_refused_when_the_question_names_another_entity(reader_service):
     answer = reader_service.ask("Quel est le budget de la DITP ?").answer
     assert answer.method != "faq"
@@ -185,3 +195,13 @@ def _config():
     from assistant.reader import ReaderConfig
 
     return ReaderConfig()
+
+
+def test_a_short_title_names_the_subject_of_an_answer_that_does_not_state_it_and_a_headline_does_not():
+    from assistant.answers import AnswerConfig, names_subject
+
+    limit = AnswerConfig().title_words
+    assert names_subject("MonitorFish", "L'outil aide les agents à surveiller les pêches.", limit)
+    assert not names_subject("MonitorFish", "MonitorFish aide les agents à surveiller les pêches.", limit)
+    assert not names_subject("Retour sur l'atelier Wikipédia organisé au Mobilier national",
+                             "C'est ainsi que naît l'idée d'une journée portes ouvertes.", limit)

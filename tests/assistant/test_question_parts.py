@@ -1,0 +1,38 @@
+"""Splitting a question that asks two things, so that each part is read on its own."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.question_parts import question_parts
+
+
+@pytest.mark.parametrize("question, parts", [
+    ("Sur quel logiciel l'équipe a-t-elle contribué, et qui a financé cette initiative ?",
+     ["Sur quel logiciel l'équipe a-t-elle contribué", "qui a financé cette initiative ?"]),
+    ("Nos formulaires sont en .docx, est-ce un problème ? Quels formats faut-il privilégier ?",
+     ["Nos formulaires sont en .docx, est-ce un problème ?", "Quels formats faut-il privilégier ?"]),
+    ("Combien de temps vivent les traceurs et combien de temps garder les données ?",
+     ["Combien de temps vivent les traceurs", "combien de temps garder les données ?"]),
+])
+def test_a_question_asking_two_things_is_read_as_two_parts(question, parts):
+    assert question_parts(question) == parts
+
+
+@pytest.mark.parametrize("question", [
+    "Comment ouvrir des données publiques ?",
+    "Quels sont les critères et les étapes d'un audit ?",  # one question about two things
+    "Faut-il vérifier que le site est accessible et que les données sont à jour ?",  # « et que » : and that
+])
+def test_a_simple_question_stays_whole(question):
+    assert question_parts(question) == [question]
+
+
+def test_a_part_without_a_word_of_its_own_stays_with_the_one_before():
+    question = "Avant de lancer un site, faut-il une autorisation préalable ? Auprès de qui ?"
+    assert question_parts(question) == [question]
+
+
+def test_beyond_two_parts_the_last_ones_are_read_together():
+    parts = question_parts("Qui porte le défi ? Combien coûte-t-il ? Quand commence-t-il ?")
+    assert parts == ["Qui porte le défi ?", "Combien coûte-t-il ? Quand commence-t-il ?"]
