@@ -82,7 +82,8 @@ class AnswerComposer:
         """The answer to ``question`` from the search ``outcome`` (made for the possibly enriched query)."""
         if not outcome.results:
             return self.no_answer([], 0.0, {})
-        choice = self.choose(question, self.encoder.encode_query(outcome.query), outcome, snapshot)
+        vector = outcome.query_vector if outcome.query_vector is not None else self.encoder.encode_query(outcome.query)
+        choice = self.choose(question, vector, outcome, snapshot)
         if choice is None:
             return self.no_answer(outcome.results[:5], 0.0, {})
         best, reading = choice.best, choice.reading

@@ -72,6 +72,16 @@ class SearchOutcome:
     reranked: bool = False
     rerank_fallback: str | None = None  # in French: why the local order was kept although reranking was asked
     dense_scores: dict[int, float] = field(default_factory=dict)  # query cosine of the dense candidates (vector id)
+    query_vector: np.ndarray | None = None  # the query's encoding (dense and hybrid modes), for the reader to reuse
+
+
+@dataclass
+class Ranking:
+    """Candidate chunks for a query, best first, and what its dense side measured."""
+
+    chunks: list[tuple[int, float]]  # (vector id, score)
+    dense_scores: dict[int, float]  # query cosine of the dense candidates
+    query_vector: np.ndarray | None  # None in lexical mode
 
 
 class Retriever:
@@ -95,11 +105,11 @@ class Retriever:
             raise ValueError(f"mode inconnu : {mode}")
         started = time.perf_counter()
         allowed = self._allowed_ids(filters)
-        dense_scores: dict[int, float] = {}
-        ranked = self.rank_chunks(query, mode, allowed, dense_scores)
+        ranking = self.rank_chunks(query, mode, allowed)
         wanted = max(k, self.reranker.config.top_n) if rerank and self.reranker else k
-        results = self._documents(ranked, wanted, passages_per_document)
-        outcome = SearchOutcome(query=query, mode=mode, results=results, took_ms=0.0, dense_scores=dense_scores)
+        results = self._documents(ranking.chunks, wanted, passages_per_document)
+        outcome = SearchOutcome(query=query, mode=mode, results=results, took_ms=0.0, dense_scores=ranking.dense_scores,
+                                query_vector=ranking.query_vector)
         if rerank:
             self._rerank(outcome)
         del outcome.results[k:]
@@ -145,22 +155,19 @@ class Retriever:
         outcome.results[: len(head)] = [head[index] for index, _ in judged] + unjudged
         outcome.reranked = True
 
-    def rank_chunks(self, query: str, mode: str = "hybrid", allowed: np.ndarray | None = None,
-                    dense_scores: dict[int, float] | None = None) -> list[tuple[int, float]]:
-        """(vector id, score) of candidate chunks, best first; ``dense_scores`` receives the dense candidates' cosines."""
+    def rank_chunks(self, query: str, mode: str = "hybrid", allowed: np.ndarray | None = None) -> Ranking:
+        """Candidate chunks for ``query``: one list, or the dense and lexical lists fused."""
         n = self.config.candidates
-        lists = []
+        lists, dense_scores, vector = [], {}, None
         if mode in ("dense", "hybrid"):
-            scores, ids = self.snapshot.vectors.search(self.encoder.encode_query(query), n, allowed)
+            vector = self.encoder.encode_query(query)
+            scores, ids = self.snapshot.vectors.search(vector, n, allowed)
             lists.append([(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0])
-            if dense_scores is not None:
-                dense_scores.update(lists[-1])
+            dense_scores = dict(lists[-1])
         if mode in ("lexical", "hybrid"):
             scores, ids = self.snapshot.lexical.search(query, n, allowed)
             lists.append([(int(i), float(s)) for i, s in zip(ids, scores)])
-        if len(lists) == 1:
-            return lists[0]
-        return fuse(lists, self.config.fusion)
+        return Ranking(lists[0] if len(lists) == 1 else fuse(lists, self.config.fusion), dense_scores, vector)
 
     def _allowed_ids(self, filters: SearchFilters) -> np.ndarray | None:
         if not filters:

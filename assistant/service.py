@@ -204,9 +204,11 @@ class Eclaireur:
         try:
             if recorded:
                 kept = None
-                if answer.status == "no_answer" and self.records.keep_question_text:  # a cache hit when it was the query
-                    kept = WordingVector(wording_key(question), self.embedder.fingerprint,
-                                         self.encoder.encode_query(question.strip()))
+                if answer.status == "no_answer" and self.records.keep_question_text:
+                    wording = question.strip()
+                    vector = outcome.query_vector if outcome.query == wording and outcome.query_vector is not None \
+                        else self.encoder.encode_query(wording)
+                    kept = WordingVector(wording_key(question), self.embedder.fingerprint, vector)
                 answer_id = self.records.record_exchange(conversation_id, new, question, query, answer.status,
                                                          answer.confidence, channel, timings["total_ms"], caller, answer.text,
                                                          answer_sources(answer), kept)

@@ -104,7 +104,7 @@ def reader_service(tmp_path_factory, model_path, embedder):
 
     work = tmp_path_factory.mktemp("reader")
     settings = Settings(corpus_dir=write_corpus(work / "corpus", READER_CORPUS), index_dir=work / "index",
-                        records_path=work / "records.sqlite", model_path=model_path, _env_file=None)
+                        records_path=work / "records.sqlite", model_path=model_path, query_cache_size=0, _env_file=None)
     service = Eclaireur(settings, embedder=embedder)
     service.ensure_index()
     return service
@@ -131,6 +131,15 @@ def test_no_span_stops_on_a_promise_nor_cuts_a_list_from_its_lead_in():
     assert not any(s.units[-1].text.endswith(":") for s in spans)  # « … il faut : » alone promises what it does not give
     lead_in = [s for s in spans if any(u.text == "Pour candidater, il faut :" for u in s.units)]
     assert [[u.text for u in s.units] for s in lead_in] == [["Pour candidater, il faut :", "un projet ;", "une équipe."]]
+
+def test_a_question_is_encoded_once_to_be_searched_read_and_recorded(reader_service, monkeypatch):
+    encoded = []
+    encode_query = reader_service.encoder.encode_query
+    monkeypatch.setattr(reader_service.encoder, "encode_query", lambda text: encoded.append(text) or encode_query(text))
+    question = "Quelle est la recette de la tarte tatin ?"  # no answer: its wording is kept with its vector
+    assert reader_service.ask(question).answer.status == "no_answer"
+    assert encoded == [question]  # no query cache here (query_cache_size=0): any second encoding would show
+
 
 def test_words_in_another_sense_do_not_make_an_answer(reader_service):
     answer = reader_service.ask("Comment ouvrir des données publiques ?").answer
