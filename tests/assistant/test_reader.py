@@ -181,6 +181,13 @@ def test_a_question_that_asks_two_things_gets_both_answers_from_the_same_guide(r
     assert len(re.sub(r"\[\d+\]", "", answer.text).split()) <= 130
 
 
+def test_a_follow_up_in_two_parts_is_read_whole_with_the_question_before(reader_service):
+    first = reader_service.ask("Combien de temps peuvent vivre les traceurs de mesure d'audience ?")
+    follow_up = reader_service.ask("Et les données collectées ? Combien de temps les garder ?", first.conversation_id)
+    assert follow_up.retrieval_query != "Et les données collectées ? Combien de temps les garder ?"  # read in context
+    assert follow_up.answer.signals["parts"] == 1.0
+
+
 def test_the_faq_answer_is_refused_when_the_question_names_another_entity(reader_service):
     answer = reader_service.ask("Quel est le budget de la DITP ?").answer
     assert answer.method != "faq"
