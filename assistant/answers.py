@@ -27,6 +27,8 @@ from .question_parts import question_parts
 from .reader import Reader, ReaderConfig, Reading, Span
 from .retrieval import DocumentHit, SearchOutcome
 
+TITLE_HEAD = re.compile(r"\s*[,:;|–—]\s+|\s+-\s+")  # where a title's leading name ends
+
 
 @dataclass(frozen=True)
 class AnswerConfig:
@@ -160,25 +162,30 @@ class AnswerComposer:
         whole_faq = self.gives_whole_passage(span)
         quote = chunk.text if whole_faq else span.text
         text = f"{_as_sentence(quote)} [1]"
-        if not whole_faq and names_subject(chunk.title, quote, self.config.title_words):
-            text = f"« {chunk.title} » : {text}"
+        subject = None if whole_faq else subject_of(chunk.title, quote, self.config.title_words)
+        if subject:
+            text = f"« {subject} » : {text}"
         return text, quote, whole_faq
 
     def render_parts(self, spans: list[Span]) -> tuple[str, list[Citation]]:
-        """(answer text, citations) for one span per part of the question: a citation per passage quoted."""
-        numbers: dict[int, int] = {}
-        quotes: dict[int, list[str]] = {}
-        pieces = []
+        """(answer text, citations) for one span per part of the question: the spans of one passage together, in
+        its reading order (« … » where they are not contiguous), then a citation per passage, in the order asked."""
+        by_passage: dict[int, list[Span]] = {}
         for span in spans:
-            number = numbers.setdefault(span.chunk.vector_id, len(numbers) + 1)
-            quotes.setdefault(span.chunk.vector_id, []).append(span.text)
-            pieces.append(f"{_as_sentence(span.text)} [{number}]")
+            by_passage.setdefault(span.chunk.vector_id, []).append(span)
+        pieces, citations = [], []
+        for number, group in enumerate(by_passage.values(), start=1):
+            group.sort(key=lambda s: s.start)
+            quote = group[0].text
+            for before, span in zip(group, group[1:]):
+                quote += (" " if before.start + len(before.units) == span.start else " … ") + span.text
+            pieces.append(f"{_as_sentence(quote)} [{number}]")
+            citations.append(Citation(number, group[0].chunk, quote))
         text = " ".join(pieces)
-        title = spans[0].chunk.title
-        if names_subject(title, " ".join(span.text for span in spans), self.config.title_words):
-            text = f"« {title} » : {text}"
-        chunks = {span.chunk.vector_id: span.chunk for span in spans}
-        return text, [Citation(numbers[v], chunks[v], " … ".join(quotes[v])) for v in numbers]
+        subject = subject_of(spans[0].chunk.title, " ".join(span.text for span in spans), self.config.title_words)
+        if subject:
+            text = f"« {subject} » : {text}"
+        return text, citations
 
     def text_of(self, choice: Choice) -> tuple[str, list[Citation], bool]:
         """(answer text, citations, whether it is a whole FAQ answer) for what ``choice`` shows."""
@@ -204,11 +211,15 @@ def _overlap(one: Span, other: Span) -> bool:
         and other.start < one.start + len(one.units)
 
 
-def names_subject(title: str, quote: str, max_words: int) -> bool:
-    """Whether an answer should open with its document's title: a short title the quote does not state, such as a
-    project's name on its own page (« MonitorFish »), is what the sentence is about."""
-    title_terms = set(analyze(title))
-    return bool(title_terms) and len(title.split()) <= max_words and not title_terms <= set(analyze(quote))
+def subject_of(title: str, quote: str, max_words: int) -> str | None:
+    """The name an answer should open with, when the quote does not state it: a short title, such as a project's
+    name on its own page (« MonitorFish »), or the name heading a longer one (« Framadate, notre première
+    contribution au logiciel libre » → « Framadate »); a headline without such a head names nothing."""
+    head = title if len(title.split()) <= max_words else TITLE_HEAD.split(title, maxsplit=1)[0]
+    head_terms = set(analyze(head))
+    if len(head.split()) > max_words or not head_terms or head_terms <= set(analyze(quote)):
+        return None
+    return head.strip()
 
 
 def no_answer_text(related: list[DocumentHit]) -> str:

@@ -178,6 +178,8 @@ def test_a_question_that_asks_two_things_gets_both_answers_from_the_same_guide(r
     assert "treize mois" in answer.text and "vingt-cinq mois" in answer.text
     assert {c.chunk.document_id for c in answer.citations} == {"guides/mesure-audience.md"}
     assert answer.signals["parts"] == 2
+    assert {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)} == {c.number for c in answer.citations}
+    assert len({c.chunk.vector_id for c in answer.citations}) == len(answer.citations)  # one citation per passage
     assert len(re.sub(r"\[\d+\]", "", answer.text).split()) <= 130
 
 
@@ -213,11 +215,13 @@ def _config():
     return ReaderConfig()
 
 
-def test_a_short_title_names_the_subject_of_an_answer_that_does_not_state_it_and_a_headline_does_not():
-    from assistant.answers import AnswerConfig, names_subject
+def test_a_title_names_the_subject_of_an_answer_that_does_not_state_it_but_a_headline_does_not():
+    from assistant.answers import AnswerConfig, subject_of
 
     limit = AnswerConfig().title_words
-    assert names_subject("MonitorFish", "L'outil aide les agents à surveiller les pêches.", limit)
-    assert not names_subject("MonitorFish", "MonitorFish aide les agents à surveiller les pêches.", limit)
-    assert not names_subject("Retour sur l'atelier Wikipédia organisé au Mobilier national",
-                             "C'est ainsi que naît l'idée d'une journée portes ouvertes.", limit)
+    assert subject_of("MonitorFish", "L'outil aide les agents à surveiller les pêches.", limit) == "MonitorFish"
+    assert subject_of("MonitorFish", "MonitorFish aide les agents à surveiller les pêches.", limit) is None
+    assert subject_of("Framadate, notre première contribution au logiciel libre",
+                      "L'équipe apporte son expertise en design.", limit) == "Framadate"
+    assert subject_of("Retour sur l'atelier Wikipédia organisé au Mobilier national",
+                      "C'est ainsi que naît l'idée d'une journée portes ouvertes.", limit) is None
