@@ -6,6 +6,7 @@ import asyncio
 import socket
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from assistant.generation import REFUSAL
+from assistant.storage import INTERNAL, Caller, Records
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "multilingual-e5-small"
@@ -178,3 +180,11 @@ class ScriptedLLM:
         }.get(self.behaviour, "")
         return {"id": "x", "object": "chat.completion", "model": payload["model"],
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}]}
+
+
+def log_answer(records: Records, question: str, status: str, confidence: float, channel: str, latency_ms: float,
+               caller: Caller = INTERNAL, answer_text: str | None = None, sources: list[dict] | None = None) -> str:
+    """An answer to a question asked alone, written as /ask writes it (``Records.record_exchange``): its own
+    conversation, its turn and its log line. Returns the answer id."""
+    return records.record_exchange(uuid.uuid4().hex, True, question, question, status, confidence, channel, latency_ms,
+                                   caller, answer_text, sources)

@@ -345,6 +345,7 @@ class CorpusResponse(BaseModel):
 
 
 class PrivacyResponse(BaseModel):
-    record_question_text: bool = Field(description="false : le texte des questions n'est pas gardé (ECLAIREUR_RECORD_QUESTION_TEXT)")
+    record_question_text: bool = Field(description="false : le texte des questions n'est pas gardé, pas même dans les tours "
+                                                   "d'une conversation (ECLAIREUR_RECORD_QUESTION_TEXT)")
     question_retention_days: int = Field(description="Questions, réponses et avis plus anciens effacés chaque jour "
                                                      "(ECLAIREUR_QUESTION_RETENTION_DAYS)")

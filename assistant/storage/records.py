@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import case, delete, func, insert, literal, or_, select, true, update
+from sqlalchemy import case, delete, func, insert, literal, or_, select, true
 
 from .console import WordingVector, vector_upsert
 from .database import Database, RecordsUnavailable
@@ -101,8 +101,8 @@ class Records:
                         answer_text: str | None = None, sources: list[dict] | None = None,
                         kept_vector: WordingVector | None = None) -> str:
         """One question and its answer written at once: the conversation (created when ``new``, expired ones deleted on
-        the way; else its expiry pushed back), its turn (only the last ``max_turns`` kept), the answer's log line
-        (see ``record_answer``) and, for an unanswered question, its wording's vector. On PostgreSQL one statement,
+        the way; else its expiry pushed back), its turn (only the last ``max_turns`` kept; none without question text),
+        the answer's log line and, for an unanswered question, its wording's vector. On PostgreSQL one statement,
         hence one round trip; on SQLite one transaction."""
         answer_id = uuid.uuid4().hex
         moment = now()
@@ -110,16 +110,17 @@ class Records:
         writes = []
         if new:
             writes.append(delete(conversations).where(conversations.c.expires_at < moment.isoformat()))
-        writes += [
-            upsert(self.database.dialect, conversations, {"conversation_id": conversation_id, "created_at": moment.isoformat(),
-                                                          "expires_at": (moment + self.ttl).isoformat(), "owner": caller.owner},
-                   keep=("created_at", "owner")),
-            delete(turns).where(turns.c.conversation_id == conversation_id,
-                                turns.c.position <= func.coalesce(prior, -1) + 1 - self.max_turns),
-            insert(turns).from_select(["conversation_id", "position", "question", "retrieval_query"],
-                                      select(literal(conversation_id), func.coalesce(prior + 1, 0), literal(question),
-                                             literal(retrieval_query))),
-        ]
+        writes.append(upsert(self.database.dialect, conversations, {
+            "conversation_id": conversation_id, "created_at": moment.isoformat(), "expires_at": (moment + self.ttl).isoformat(),
+            "owner": caller.owner}, keep=("created_at", "owner")))
+        if self.keep_question_text:  # the turns are text: without it, a follow-up is read alone
+            writes += [
+                delete(turns).where(turns.c.conversation_id == conversation_id,
+                                    turns.c.position <= func.coalesce(prior, -1) + 1 - self.max_turns),
+                insert(turns).from_select(["conversation_id", "position", "question", "retrieval_query"],
+                                          select(literal(conversation_id), func.coalesce(prior + 1, 0), literal(question),
+                                                 literal(retrieval_query))),
+            ]
         if kept_vector is not None:
             writes.append(vector_upsert(self.database.dialect, kept_vector))
         logged = insert(answers).values(
@@ -136,27 +137,6 @@ class Records:
                     db.execute(write)
         return answer_id
 
-    def start_conversation(self, caller: Caller = INTERNAL) -> str:
-        """A new conversation; expired ones are deleted on the way (their questions stay in the log)."""
-        conversation_id = uuid.uuid4().hex
-        with self.database.transaction() as db:
-            db.execute(delete(conversations).where(conversations.c.expires_at < now().isoformat()))
-            db.execute(insert(conversations).values(conversation_id=conversation_id, created_at=now().isoformat(),
-                                                    expires_at=(now() + self.ttl).isoformat(), owner=caller.owner))
-        return conversation_id
-
-    def add_turn(self, conversation_id: str, question: str, retrieval_query: str) -> None:
-        """Append a turn; only the last ``max_turns`` are kept."""
-        with self.database.transaction() as db:
-            position = db.execute(select(func.coalesce(func.max(turns.c.position) + 1, 0))
-                                  .where(turns.c.conversation_id == conversation_id)).scalar_one()
-            db.execute(insert(turns).values(conversation_id=conversation_id, position=position, question=question,
-                                            retrieval_query=retrieval_query))
-            db.execute(delete(turns).where(turns.c.conversation_id == conversation_id,
-                                           turns.c.position <= position - self.max_turns))
-            db.execute(update(conversations).where(conversations.c.conversation_id == conversation_id)
-                       .values(expires_at=(now() + self.ttl).isoformat()))
-
     def forget_conversation(self, conversation_id: str, caller: Caller = INTERNAL) -> bool:
         """False when the conversation is unknown, or not the caller's."""
         with self.database.transaction() as db:
@@ -166,19 +146,6 @@ class Records:
             return db.execute(delete(conversations).where(conversations.c.conversation_id == conversation_id)).rowcount > 0
 
     # -- questions and feedback ---------------------------------------------------------------------
-    def record_answer(self, conversation_id: str | None, question: str, status: str, confidence: float,
-                      channel: str, latency_ms: float, caller: Caller = INTERNAL, answer_text: str | None = None,
-                      sources: list[dict] | None = None) -> str:
-        """Log an answer; ``sources`` ({document_id, title}: cited, or closest when unanswered) and ``answer_text``
-        let the content team review what was said."""
-        answer_id = uuid.uuid4().hex
-        with self.database.transaction() as db:
-            db.execute(insert(answers).values(
-                answer_id=answer_id, conversation_id=conversation_id, question=question if self.keep_question_text else None,
-                status=status, confidence=confidence, channel=channel, latency_ms=latency_ms, created_at=now().isoformat(),
-                owner=caller.owner, answer_text=answer_text, sources=json.dumps(sources or [], ensure_ascii=False)))
-        return answer_id
-
     def record_feedback(self, answer_id: str, useful: bool, comment: str | None, caller: Caller = INTERNAL) -> bool:
         """Store (or replace) the feedback on an answer; False when the answer id is unknown or not the caller's."""
         with self.database.transaction() as db:

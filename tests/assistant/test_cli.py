@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from support import write_corpus
+from support import log_answer, write_corpus
 
 QUESTIONS = [
     {"question": "Qu'est-ce que le droit à l'erreur ?", "relevant": ["faq/faq-juridique.md"]},
@@ -114,8 +114,8 @@ def test_gaps_lists_unanswered_questions_grouped_with_french_dates(cli_env):
     records = Records(Path(cli_env["ECLAIREUR_RECORDS_PATH"]))
     for question in ("Comment obtenir un badge d'accès au bâtiment ?", "Comment obtenir un badge d'accès au bâtiment ?",
                      "Quel est le menu de la cantine ?"):
-        records.record_answer(None, question, "no_answer", 0.1, "telegram", 50.0)
-    answered = records.record_answer(None, "Qui organise le Mois ?", "answered", 0.9, "api", 40.0)
+        log_answer(records, question, "no_answer", 0.1, "telegram", 50.0)
+    answered = log_answer(records, "Qui organise le Mois ?", "answered", 0.9, "api", 40.0)
     records.record_feedback(answered, useful=False, comment="incomplet")
 
     result = eclaireur("gaps", env=cli_env)

@@ -13,7 +13,7 @@ import time
 
 import httpx
 import pytest
-from support import write_corpus
+from support import log_answer, write_corpus
 
 from assistant.service import Eclaireur
 from assistant.settings import Settings
@@ -92,7 +92,7 @@ def read_only_records(tmp_path):
     """A records file with one answer, in a folder made immutable (``chattr +i``: even root cannot write)."""
     folder = tmp_path / "suivi"
     records = Records(folder / "records.sqlite")
-    answer_id = records.record_answer(None, QUESTION, "answered", 0.9, "api", 50.0)
+    answer_id = log_answer(records, QUESTION, "answered", 0.9, "api", 50.0)
     del records
     gc.collect()  # last connection closed: the write-ahead log is merged and removed
     paths = [str(p) for p in folder.iterdir()] + [str(folder)]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from support import log_answer
+
 from assistant.storage import Caller, Records
 from assistant.storage.console import questions_between, rated_answers, review_gap, worklist
 
@@ -27,7 +29,7 @@ class CountingEncoder:
 
 
 def fail(records: Records, question: str, channel: str = "telegram") -> str:
-    return records.record_answer(None, question, "no_answer", 0.1, channel, 30.0, AGENT, "Je n'ai pas trouvé.",
+    return log_answer(records, question, "no_answer", 0.1, channel, 30.0, AGENT, "Je n'ai pas trouvé.",
                                  [{"document_id": "guides/acces.md", "title": "Accès aux locaux"}])
 
 
@@ -40,7 +42,7 @@ def test_the_worklist_groups_by_meaning_encodes_each_wording_once_and_follows_re
     records = Records(database_location)
     for question in (BADGE, BADGE, BADGE_AGAIN, CANTEEN):
         fail(records, question)
-    disliked = records.record_answer(None, LAB, "answered", 0.7, "widget", 40.0, AGENT, "Un lieu d'expérimentation [1].", LAB_SOURCES)
+    disliked = log_answer(records, LAB, "answered", 0.7, "widget", 40.0, AGENT, "Un lieu d'expérimentation [1].", LAB_SOURCES)
     records.record_feedback(disliked, useful=False, comment="Trop vague", caller=AGENT)
     encode = CountingEncoder(embedder)
 
@@ -73,9 +75,9 @@ def test_disliked_answers_and_the_questions_of_a_period(database_location):
     records = Records(database_location)
     on_telegram = fail(records, CANTEEN, "telegram")
     records.record_feedback(on_telegram, useful=False, comment="Rien", caller=AGENT)
-    on_widget = records.record_answer(None, LAB, "answered", 0.7, "widget", 40.0, AGENT, "Un lieu [1].", LAB_SOURCES)
+    on_widget = log_answer(records, LAB, "answered", 0.7, "widget", 40.0, AGENT, "Un lieu [1].", LAB_SOURCES)
     records.record_feedback(on_widget, useful=False, comment=None, caller=AGENT)
-    liked = records.record_answer(None, LAB, "answered", 0.9, "api", 20.0, AGENT, "Un lieu [1].", LAB_SOURCES)
+    liked = log_answer(records, LAB, "answered", 0.9, "api", 20.0, AGENT, "Un lieu [1].", LAB_SOURCES)
     records.record_feedback(liked, useful=True, comment="Merci", caller=AGENT)
 
     assert [a.answer_id for a in rated_answers(records.database)] == [on_widget, on_telegram], "newest first, 👎 only"

@@ -23,16 +23,15 @@ def sqlite_install(tmp_path, monkeypatch):
     monkeypatch.setenv("ECLAIREUR_RECORDS_PATH", str(path))
     monkeypatch.delenv("ECLAIREUR_DATABASE_URL", raising=False)
     records = Records(path)
-    conversation = records.start_conversation(ALICE)
-    for question in ("Qu'est-ce qu'un lab ?", "et à l'hôpital ?"):
-        records.add_turn(conversation, question, question)
-    useful = records.record_answer(conversation, "Qu'est-ce qu'un lab ?", "answered", 0.9, "api", 40.0, ALICE)
+    conversation = "alice"
+    useful = records.record_exchange(conversation, True, "Qu'est-ce qu'un lab ?", "Qu'est-ce qu'un lab ?", "answered", 0.9,
+                                     "api", 40.0, ALICE)
     records.record_feedback(useful, useful=True, comment=None, caller=ALICE)
-    wrong = records.record_answer(conversation, "et à l'hôpital ?", "answered", 0.6, "api", 55.0, ALICE)
+    wrong = records.record_exchange(conversation, False, "et à l'hôpital ?", "et à l'hôpital ?", "answered", 0.6, "api", 55.0,
+                                    ALICE)
     records.record_feedback(wrong, useful=False, comment="hors sujet", caller=ALICE)
-    records.start_conversation(BOB)
-    for question in ("Comment obtenir un badge ?", "Menu de la cantine ?"):
-        records.record_answer(None, question, "no_answer", 0.1, "telegram", 30.0, BOB)
+    for number, question in enumerate(("Comment obtenir un badge ?", "Menu de la cantine ?")):
+        records.record_exchange("bob", number == 0, question, question, "no_answer", 0.1, "telegram", 30.0, BOB)
     review_gap(records.database, ["menu de la cantine ?"], "Menu de la cantine ?", "hors_sujet", "admin-1", datetime.now(UTC))
     return records, conversation, wrong
 
@@ -47,7 +46,7 @@ def test_a_sqlite_install_moves_to_postgresql_with_the_same_reports(sqlite_insta
     source, conversation, _ = sqlite_install
     url = postgres.database()
     counts = copy_to(url, capsys)
-    assert {table: counts[table] for table in FILLED} == {"conversations": (2, 2), "turns": (2, 2), "answers": (4, 4),
+    assert {table: counts[table] for table in FILLED} == {"conversations": (2, 2), "turns": (4, 4), "answers": (4, 4),
                                                          "feedback": (2, 2), "gap_reviews": (1, 1)}
     assert all(copied == in_target for copied, in_target in counts.values()), "every table, filled or not, is copied whole"
 
@@ -64,7 +63,7 @@ def test_copying_again_adds_nothing_twice_and_brings_changed_rows(sqlite_install
     url = postgres.database()
     copy_to(url, capsys)
     source.record_feedback(wrong, useful=True, comment="finalement juste", caller=ALICE)
-    source.record_answer(None, "Une question de plus ?", "answered", 0.8, "widget", 35.0, BOB)
+    source.record_exchange("bob", False, "Une question de plus ?", "Une question de plus ?", "answered", 0.8, "widget", 35.0, BOB)
 
     counts = copy_to(url, capsys)
     assert counts["answers"] == (5, 5) and counts["feedback"] == (2, 2) and counts["conversations"] == (2, 2)

@@ -8,8 +8,9 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from sqlalchemy import event, func, select
+from support import log_answer
 
-from assistant.storage import Caller, ForeignRecord, GapQuestion, Records, group_similar
+from assistant.storage import INTERNAL, Caller, ForeignRecord, GapQuestion, Records, group_similar
 from assistant.storage.console import WordingVector, wording_vectors
 from assistant.storage.migrations import current, head
 from assistant.storage.schema import answers, turns
@@ -17,30 +18,38 @@ from assistant.storage.schema import answers, turns
 ALICE, BOB, ADMIN = Caller("key:alice"), Caller("key:bob"), Caller("key:admin", admin=True)
 
 
+def exchange(records: Records, conversation: str, new: bool, question: str, retrieval_query: str,
+             caller: Caller = INTERNAL) -> str:
+    """A turn of ``conversation`` and its answer, written as /ask writes them."""
+    return records.record_exchange(conversation, new, question, retrieval_query, "answered", 0.9, "api", 40.0, caller)
+
+
 def test_a_conversation_keeps_its_turns_until_it_expires(database_location):
     records = Records(database_location, conversation_ttl=timedelta(hours=1))
-    conversation = records.start_conversation()
-    records.add_turn(conversation, "Qu'est-ce qu'un lab ?", "Qu'est-ce qu'un lab ?")
-    records.add_turn(conversation, "et à l'hôpital ?", "Qu'est-ce qu'un lab ? et à l'hôpital ?")
+    conversation = "c0ffee"
+    exchange(records, conversation, True, "Qu'est-ce qu'un lab ?", "Qu'est-ce qu'un lab ?")
+    exchange(records, conversation, False, "et à l'hôpital ?", "Qu'est-ce qu'un lab ? et à l'hôpital ?")
     assert [q for q, _ in records.history(conversation)] == ["Qu'est-ce qu'un lab ?", "et à l'hôpital ?"]
 
     expired = Records(database_location, conversation_ttl=timedelta(seconds=-1))
-    short_lived = expired.start_conversation()
-    assert expired.history(short_lived) is None
+    exchange(expired, "courte", True, "question", "question")
+    assert expired.history("courte") is None
     assert records.history("inconnue") is None
 
 
 def test_forgetting_a_conversation_deletes_its_turns(database_location):
     records = Records(database_location)
-    conversation = records.start_conversation()
-    records.add_turn(conversation, "question", "question")
+    conversation = "c0ffee"
+    exchange(records, conversation, True, "question", "question")
     assert records.forget_conversation(conversation) is True
     assert records.history(conversation) is None and records.forget_conversation(conversation) is False
 
 
-def test_privacy_mode_records_figures_but_no_question_text(database_location):
+def test_privacy_mode_records_figures_but_no_question_text_not_even_for_a_follow_up(database_location):
     records = Records(database_location, keep_question_text=False)
-    records.record_answer(None, "Mon numéro de dossier est 12345, où en est-il ?", "no_answer", 0.2, "telegram", 80.0)
+    question = "Mon numéro de dossier est 12345, où en est-il ?"
+    records.record_exchange("c0ffee", True, question, question, "no_answer", 0.2, "telegram", 80.0)
+    assert records.history("c0ffee") == []  # a follow-up is read alone: no turn kept
     assert records.gap_questions() == []
     stats = records.stats(since=records_epoch())
     assert stats["questions"] == 1 and stats["answer_rate"] == 0.0 and stats["top_questions"] == []
@@ -52,7 +61,7 @@ def test_privacy_mode_records_figures_but_no_question_text(database_location):
 
 def test_feedback_replaces_an_earlier_opinion_and_feeds_the_useful_rate(database_location):
     records = Records(database_location)
-    answer = records.record_answer(None, "Qui organise le Mois ?", "answered", 0.9, "api", 40.0)
+    answer = log_answer(records, "Qui organise le Mois ?", "answered", 0.9, "api", 40.0)
     assert records.record_feedback(answer, useful=True, comment=None)
     assert records.record_feedback(answer, useful=False, comment="date fausse")
     assert records.stats(since=records_epoch())["useful_rate"] == 0.0
@@ -64,7 +73,7 @@ def test_latency_percentiles_are_ranked_by_the_database_and_interpolated_as_nump
     records = Records(database_location)
     latencies = [float((n * 37) % 101) + n / 10 for n in range(count)]  # unordered, distinct
     for latency in latencies:
-        records.record_answer(None, "Qui organise le Mois ?", "answered", 0.9, "api", latency)
+        log_answer(records, "Qui organise le Mois ?", "answered", 0.9, "api", latency)
     expected = {f"p{p}": round(float(np.percentile(latencies, p)), 1) for p in (50, 95, 99)}
     assert records.stats(since=records_epoch())["latency_ms"] == expected
 
@@ -75,9 +84,8 @@ def test_no_answer_in_the_period_means_no_latency_figures(database_location):
 
 def test_conversations_and_answers_belong_to_their_creator_admins_excepted(database_location):
     records = Records(database_location)
-    conversation = records.start_conversation(ALICE)
-    records.add_turn(conversation, "Qu'est-ce qu'un lab ?", "Qu'est-ce qu'un lab ?")
-    answer = records.record_answer(conversation, "Qu'est-ce qu'un lab ?", "answered", 0.9, "api", 40.0, ALICE)
+    conversation = "c0ffee"
+    answer = exchange(records, conversation, True, "Qu'est-ce qu'un lab ?", "Qu'est-ce qu'un lab ?", ALICE)
 
     with pytest.raises(ForeignRecord):
         records.history(conversation, BOB)
@@ -93,9 +101,9 @@ def test_conversations_and_answers_belong_to_their_creator_admins_excepted(datab
 
 def test_a_conversation_keeps_its_last_turns_only_and_history_reads_the_last_few(database_location):
     records = Records(database_location, max_turns=5)
-    conversation = records.start_conversation(ALICE)
+    conversation = "c0ffee"
     for number in range(12):
-        records.add_turn(conversation, f"question {number}", f"requête {number}")
+        exchange(records, conversation, number == 0, f"question {number}", f"requête {number}", ALICE)
     assert [q for q, _ in records.history(conversation, ALICE, last=3)] == ["question 9", "question 10", "question 11"]
     assert [q for q, _ in records.history(conversation, ALICE, last=100)] == [f"question {n}" for n in range(7, 12)]
     with records.database.transaction() as db:
@@ -122,9 +130,8 @@ def test_a_records_file_from_an_earlier_version_gains_owners_and_its_rows_stay_a
         records.history("ancienne", ALICE)
     assert records.record_feedback("reponse", useful=True, comment=None, caller=ALICE) is False
     assert records.history("ancienne", ADMIN) == [("question ancienne", "question ancienne")]
-    conversation = records.start_conversation(ALICE)
-    records.add_turn(conversation, "nouvelle", "nouvelle")
-    assert records.history(conversation, ALICE) == [("nouvelle", "nouvelle")]
+    exchange(records, "nouvelle", True, "nouvelle", "nouvelle", ALICE)
+    assert records.history("nouvelle", ALICE) == [("nouvelle", "nouvelle")]
 
 
 def test_a_records_file_from_the_release_before_migrations_is_adopted_with_every_row(tmp_path):
