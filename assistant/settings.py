@@ -144,6 +144,8 @@ class Settings(BaseSettings):
     request_read_timeout_seconds: float = Field(10.0, gt=0, le=300, description="Délai pour recevoir une requête "
                                                 "complète (en-têtes et corps) ; au-delà, la connexion est fermée")
     max_connections: int = Field(256, ge=1, description="Connexions et requêtes simultanées ; au-delà, réponse 503")
+    keep_alive_seconds: int = Field(5, ge=1, le=3600, description="Connexion inactive fermée après ce délai ; derrière un "
+                                    "mandataire qui garde ses connexions, le prendre plus long que son délai d'inactivité")
     log_level: str = "INFO"
 
     @property

@@ -14,7 +14,6 @@ from ..settings import Settings
 from .security import server_options
 
 MAX_HEADER_BYTES = 16 * 1024  # a request head larger than this gets a 400
-KEEP_ALIVE_SECONDS = 5  # an idle connection between two requests is closed after this
 
 
 class RequestDeadline(H11Protocol):
@@ -66,7 +65,7 @@ def uvicorn_options(settings: Settings) -> dict:
     """Keyword arguments for ``uvicorn.run`` / ``uvicorn.Config``, from the settings alone."""
     protocol = type("RequestDeadline", (RequestDeadline,), {"read_timeout": settings.request_read_timeout_seconds})
     return server_options(settings) | {
-        "http": protocol, "timeout_keep_alive": KEEP_ALIVE_SECONDS, "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
+        "http": protocol, "timeout_keep_alive": settings.keep_alive_seconds, "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
         "limit_concurrency": settings.max_connections, "log_config": log_config(settings),
     }
 

@@ -49,3 +49,33 @@ def test_connections_beyond_the_limit_are_turned_away_with_503(default_service, 
     finally:
         for connection in idle:
             connection.close()
+
+
+def test_an_idle_connection_stays_open_as_long_as_configured_for_a_proxy_in_front(default_service, serve):
+    server = serve(default_service, keep_alive_seconds=30)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
+        assert _health_over(connection).startswith(b"HTTP/1.1 200")
+        connection.settimeout(7)  # longer than the 5 s default keep-alive: the server has not closed the connection
+        with pytest.raises(TimeoutError):
+            connection.recv(1)
+        connection.settimeout(10)
+        assert _health_over(connection).startswith(b"HTTP/1.1 200")
+
+
+def _health_over(connection: socket.socket) -> bytes:
+    """One GET /health on an open connection, its whole response read (head, then the body its length announces)."""
+    connection.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    received = b""
+    while b"\r\n\r\n" not in received:
+        received += _more(connection)
+    head, body = received.split(b"\r\n\r\n", 1)
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+    while len(body) < length:
+        body += _more(connection)
+    return head
+
+
+def _more(connection: socket.socket) -> bytes:
+    data = connection.recv(65536)
+    assert data, "the server closed the connection"
+    return data

@@ -87,8 +87,10 @@ async def administrator(client: httpx.AsyncClient, corpus, swapped: dict) -> Non
 async def run_load(base_url: str, corpus) -> tuple[list[Outcome], dict]:
     outcomes: list[Outcome] = []
     swapped: dict = {}
-    # Idle connections are dropped by the client before the server's keep-alive (5 s) ends them: reusing one at the
-    # instant the server closes it would fail the request before it is sent (httpx's default expiry is also 5 s).
+    # Idle connections are dropped by the client (after 2 s) well before the server's keep-alive (60 s here) ends them:
+    # a request sent on a connection at the instant the server closes it fails before the server sees it. With 5 s on
+    # the server, a client thread starved of the GIL for 3 s by the reindex, between taking a connection and writing
+    # its request, hit that instant once (as a proxy would, whose idle timeout is longer than the backend's).
     limits = httpx.Limits(max_connections=CLIENTS + 2, keepalive_expiry=2.0)
     async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits, headers={"X-API-Key": SEARCH_KEY}) as client:
         deadline = time.monotonic() + LOAD_SECONDS
@@ -109,7 +111,7 @@ def test_32_agents_for_a_minute_with_a_reindex_lose_nothing(tmp_path, embedder, 
                         ip_rate_limit_per_minute=1_000_000, _env_file=None)
     service = Eclaireur(settings, embedder=embedder)
     service.ensure_index()
-    server = serve(service)
+    server = serve(service, keep_alive_seconds=60)
 
     outcomes, swapped = run_async(run_load(server.url, corpus))
 
