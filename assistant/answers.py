@@ -7,7 +7,7 @@ questions: the estimated chance that the answer states what was asked (``benchma
 abstains, and offers the closest documents, below ``min_confidence`` or when the span does not meet the question:
 none of its terms, or one of its distinctive terms (a name, an acronym, a rare word) missing from the span and its
 headings while the meaning is not clearly the same. A question that asks two things (``question_parts.py``) gets one
-span per part from the same document when each part, read on its own, is answered with confidence.
+span per part, each found by reading that part on its own, from the document of the whole question's best span.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class AnswerConfig:
 
     min_confidence: float = 0.4
     faq_whole_words: int = 110  # a FAQ answer up to this length is given whole when its best span is chosen
-    title_words: int = 6  # a title this short (a name, not a headline) opens an answer that does not state it
+    title_words: int = 6  # a title, or the name heading it, this short opens an answer that does not state it
     meaning_match: float = 0.88  # query-passage e5 cosine at which a span missing a distinctive term still answers
     parts_words: int = 130  # words at most of an answer with one span per part of the question
     # confidence = sigmoid(w · (logit of the answer's share, its context coverage, its passage similarity) + bias)
