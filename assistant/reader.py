@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -120,6 +121,19 @@ def _is_lead_in(units: list[Unit], position: int) -> bool:
     return units[position].text.endswith(":") and position + 1 < len(units) and units[position + 1].is_item
 
 
+PREFIX = 5  # shortest stem compared by its beginning
+
+
+def same_word(asked: str, stated: str) -> bool:
+    """Whether two stems are forms of one word: one ends where the other goes on for a letter or two, from a common
+    start of ``PREFIX`` letters or more (« financ » / « financi », « accessibl » / « accessibilit »)."""
+    shorter = min(len(asked), len(stated))
+    common = 0
+    while common < shorter and asked[common] == stated[common]:
+        common += 1
+    return common >= max(PREFIX, shorter - 1)
+
+
 @dataclass(frozen=True)
 class QuestionTerms:
     """The question's analysed terms with their IDF; the distinctive ones are those rare in the corpus."""
@@ -132,6 +146,23 @@ class QuestionTerms:
         weights = {term: lexical.idf(term) for term in dict.fromkeys(analyze(query))}
         ceiling = lexical.idf("\x00")  # an unknown term gets the corpus's highest IDF
         return cls(weights, frozenset(t for t, w in weights.items() if w >= distinctive_idf * ceiling))
+
+    def met_by(self, terms: set[str]) -> set[str]:
+        """The question's terms that ``terms`` state, as they are or in a near form of the same word: the stemmer
+        leaves « financé » and « financier », « accessible » and « accessibilité » apart (``same_word``)."""
+        met = self.weights.keys() & terms
+        if len(met) < len(self.weights):
+            met |= {asked for term in terms for asked in self._by_prefix.get(term[:PREFIX], ())
+                    if asked not in met and same_word(asked, term)}
+        return met
+
+    @cached_property
+    def _by_prefix(self) -> dict[str, list[str]]:
+        grouped: dict[str, list[str]] = {}
+        for term in self.weights:
+            if len(term) >= PREFIX:
+                grouped.setdefault(term[:PREFIX], []).append(term)
+        return grouped
 
     def coverage(self, present: set[str]) -> float:
         """IDF-weighted share of the question's terms found in ``present``."""
@@ -182,8 +213,8 @@ class Reader:
         spans: list[Span] = []
         for rank, chunk in passages:
             units = split_units(chunk.text)
-            context = set(analyze(f"{chunk.title} {' '.join(chunk.heading_path)}"))
-            unit_terms = [set(analyze(unit.text)) for unit in units]
+            context = terms.met_by(set(analyze(f"{chunk.title} {' '.join(chunk.heading_path)}")))
+            unit_terms = [terms.met_by(set(analyze(unit.text))) for unit in units]
             for span in candidate_spans(chunk, units, rank, config):
                 present = set().union(*unit_terms[span.start:span.start + len(span.units)])
                 span.features = {

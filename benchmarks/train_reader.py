@@ -91,7 +91,7 @@ def hide_heading(query: str, vector: np.ndarray, spans: list[Span], target: Stor
     similarity = dict(zip(chunks, embedder.encode_passages(texts) @ vector)) if texts else {}
     for span in inside:
         chunk = span.chunk
-        context = set(analyze(f"{chunk.title} {' '.join(masked[chunk.vector_id])}")) | set(analyze(span.text))
+        context = terms.met_by(set(analyze(f"{chunk.title} {' '.join(masked[chunk.vector_id])}")) | set(analyze(span.text)))
         span.features = span.features | {"passage_similarity": float(similarity[chunk.vector_id]),
                                          "context_coverage": terms.coverage(context),
                                          "context_distinctive": terms.distinctive_coverage(context)}

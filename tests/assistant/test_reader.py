@@ -10,7 +10,8 @@ import re
 import pytest
 from support import write_corpus
 
-from assistant.reader import Unit, candidate_spans, split_units
+from assistant.reader import QuestionTerms, Unit, candidate_spans, same_word, split_units
+from index.lexical import BM25Index, analyze
 
 READER_CORPUS = {
     "guides/ouverture.md": """---
@@ -131,6 +132,15 @@ def test_no_span_stops_on_a_promise_nor_cuts_a_list_from_its_lead_in():
     assert not any(s.units[-1].text.endswith(":") for s in spans)  # « … il faut : » alone promises what it does not give
     lead_in = [s for s in spans if any(u.text == "Pour candidater, il faut :" for u in s.units)]
     assert [[u.text for u in s.units] for s in lead_in] == [["Pour candidater, il faut :", "un projet ;", "une équipe."]]
+
+def test_a_word_asked_in_one_form_is_met_in_another_of_the_same_word():
+    assert same_word("financ", "financi") and same_word("accessibl", "accessibilit")  # financé / financier, …
+    assert not same_word("format", "formul") and not same_word("port", "porte")  # other words, or too short to tell
+    texts = ["Le projet est financé par le fonds.", "Un soutien financier du fonds.", "Le format du fichier."]
+    terms = QuestionTerms.of("Qui a financé le projet ?", BM25Index.build(range(3), texts), distinctive_idf=0.6)
+    assert terms.met_by(set(analyze("Un soutien financier du FIPHFP"))) == set(analyze("financé"))
+    assert terms.met_by(set(analyze("Le format du fichier"))) == set()
+
 
 def test_a_question_is_encoded_once_to_be_searched_read_and_recorded(reader_service, monkeypatch):
     encoded = []
