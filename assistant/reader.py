@@ -125,8 +125,8 @@ PREFIX = 5  # shortest stem compared by its beginning
 
 
 def same_word(asked: str, stated: str) -> bool:
-    """Whether two stems are forms of one word: one ends where the other goes on for a letter or two, from a common
-    start of ``PREFIX`` letters or more (« financ » / « financi », « accessibl » / « accessibilit »)."""
+    """Whether two stems are forms of one word: they share at least ``PREFIX`` leading letters and part, if at all,
+    at the shorter one's last letter (« financ » / « financi », « accessibl » / « accessibilit »)."""
     shorter = min(len(asked), len(stated))
     common = 0
     while common < shorter and asked[common] == stated[common]:

@@ -133,6 +133,7 @@ def test_no_span_stops_on_a_promise_nor_cuts_a_list_from_its_lead_in():
     lead_in = [s for s in spans if any(u.text == "Pour candidater, il faut :" for u in s.units)]
     assert [[u.text for u in s.units] for s in lead_in] == [["Pour candidater, il faut :", "un projet ;", "une équipe."]]
 
+
 def test_a_word_asked_in_one_form_is_met_in_another_of_the_same_word():
     assert same_word("financ", "financi") and same_word("accessibl", "accessibilit")  # financé / financier, …
     assert not same_word("format", "formul") and not same_word("port", "porte")  # other words, or too short to tell
