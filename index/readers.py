@@ -125,6 +125,8 @@ HTML_BREAK = re.compile(r"<\s*(br|/p|/div|/li|/tr|/h[1-6]|/blockquote|/ul|/ol|/t
 HARD_BREAK = re.compile(r"(?: {2,}|\\|<\s*(?:br|/p|/div|/li|/tr|/h[1-6]|/blockquote|/ul|/ol|/table)\b[^>]*>)\s*$", re.I)
 CONTAINER = re.compile(r"^\s*:::+\s*(\w[\w-]*)?\s*(.*)$")
 ATX_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+# A heading written in HTML on a line of its own, as DSFR sites write theirs (« <h2 class="fr-h6">…</h2> »)
+HTML_HEADING = re.compile(r"^\s*<h([1-6])\b[^>]*>(.+?)</h\1\s*>\s*$", re.I)
 SETEXT = re.compile(r"^(=+|-+)\s*$")
 FENCE = re.compile(r"^\s*(```|~~~)")
 LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
@@ -183,13 +185,14 @@ def markdown_blocks(body: str) -> list[tuple[int, str] | str]:
             blocks.append(raw)
             continue
         container = CONTAINER.match(raw)
-        heading = ATX_HEADING.match(raw)
+        heading = ATX_HEADING.match(raw) or HTML_HEADING.match(raw)
         if container or heading or not raw.strip():
             flush()
             if container and container.group(2):
                 blocks.append(plain(container.group(2)))
             elif heading:
-                blocks.append((len(heading.group(1)), plain(heading.group(2))))
+                level = heading.group(1)
+                blocks.append((int(level) if level.isdigit() else len(level), plain(heading.group(2))))
             elif not container:
                 blocks.append("")
             continue

@@ -101,6 +101,19 @@ def test_markdown_heading_paths_follow_title_section_subsection():
     assert [s.text for s in document.sections] == ["Intro.", "Corps.", "Détail.", "Fin."]
 
 
+def test_markdown_heading_written_in_html_on_its_own_line_is_a_heading():
+    # DSFR sites write the questions of their interviews this way: each answer belongs under its question
+    document = read("---\ntitle: Entretien\n---\nChapeau.\n\n"
+                    '<h2 class="fr-h6">Comment mesurez-vous l&rsquo;impact du <em>design</em>&nbsp;?</h2>\n\n'
+                    "Nous mesurons la satisfaction des usagers.\n\n"
+                    "Le mot <h3>titre</h3> dans une phrase reste du texte.\n")
+    assert [s.heading_path for s in document.sections] == [
+        ("Entretien",), ("Entretien", "Comment mesurez-vous l’impact du design ?")]
+    answer = section_under(document, "Comment mesurez-vous l’impact du design ?")
+    assert answer.text.startswith("Nous mesurons la satisfaction des usagers.")
+    assert "Le mot titre" in answer.text  # a heading tag inside a sentence is no heading
+
+
 def test_markdown_liquid_tags_are_stripped():
     text = read(GUIDE_MD).text
     assert "{%" not in text and "%}" not in text
