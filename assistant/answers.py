@@ -8,10 +8,13 @@ abstains, and offers the closest documents, below ``min_confidence`` or when the
 none of its terms, or one of its distinctive terms (a name, an acronym, a rare word) missing from the span and its
 headings while the meaning is not clearly the same. A question that asks two things (``question_parts.py``) gets one
 span per part, each found by reading that part on its own, from the document of the whole question's best span.
+When other spans of that document score exactly as high as the best (they meet the same terms in the same passage),
+the reader cannot tell them apart: the answer shows them together.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -27,6 +30,7 @@ from .question_parts import question_parts
 from .reader import Reader, ReaderConfig, Reading, Span
 from .retrieval import DocumentHit, SearchOutcome
 
+TIE = 1e-9  # two span scores closer than this are the same score
 TITLE_HEAD = re.compile(r"\s*[,:;|–—]\s+|\s+-\s+")  # where a title's leading name ends
 
 
@@ -65,8 +69,9 @@ class Answer:
 
 @dataclass
 class Choice:
-    """What an answer would show: the spans quoted (the reader's best, or one per part of the question), and the
-    reader's share of belief that the answer lies within them."""
+    """What an answer would show: the spans quoted (the reader's best, one per part of the question, or the best with
+    the spans of its document that the reader scores as high), and the reader's share of belief that the answer lies
+    within them."""
 
     reading: Reading
     best: Span
@@ -109,6 +114,8 @@ class AnswerComposer:
             return None
         spans = self._spans_by_part(question, query_vector, outcome, snapshot, best) \
             if outcome.query == question else []  # a follow-up's parts would lack the context it was read in
+        if not spans and not self.gives_whole_passage(best):
+            spans = self._tied_spans(reading, best)
         if spans:
             share = min(1.0, sum(reading.share_within(s.chunk, s.start, s.start + len(s.units)) for s in spans))
         elif self.gives_whole_passage(best):
@@ -135,6 +142,19 @@ class AnswerComposer:
             chosen.append(span)
             budget -= span.words
         return chosen
+
+    def _tied_spans(self, reading: Reading, best: Span) -> list[Span]:
+        """Spans of ``best``'s document that the reader scores exactly as high as ``best`` (they meet the same terms
+        of the question in the same passage): it cannot tell which one answers, so the answer shows them together,
+        in reading order, within the word budget, the shortest first. None when ``best`` stands alone."""
+        tied = itertools.takewhile(lambda span: span.score >= best.score - TIE, reading.spans[1:])
+        chosen, budget = [best], self.config.parts_words - best.words
+        for span in sorted(tied, key=lambda span: span.words):
+            if span.chunk.document_id == best.chunk.document_id and span.words <= budget \
+                    and not any(_overlap(span, other) for other in chosen):
+                chosen.append(span)
+                budget -= span.words
+        return sorted(chosen, key=lambda s: (s.chunk.ordinal, s.start)) if len(chosen) > 1 else []
 
     def gives_whole_passage(self, span: Span) -> bool:
         """A short FAQ answer is given whole rather than cut."""
@@ -168,8 +188,9 @@ class AnswerComposer:
         return text, quote, whole_faq
 
     def render_parts(self, spans: list[Span]) -> tuple[str, list[Citation]]:
-        """(answer text, citations) for one span per part of the question: the spans of one passage together, in
-        its reading order (« … » where they are not contiguous), then a citation per passage, in the order asked."""
+        """(answer text, citations) for several spans (one per part of the question, or spans tied with the best): the
+        spans of one passage together, in its reading order (« … » where they are not contiguous), then a citation per
+        passage, in the order given."""
         by_passage: dict[int, list[Span]] = {}
         for span in spans:
             by_passage.setdefault(span.chunk.vector_id, []).append(span)

@@ -80,6 +80,16 @@ Pour être dispensés de consentement, les traceurs de mesure d'audience doivent
 * avoir une durée de vie limitée à treize mois.
 Les données collectées ne sont pas gardées plus de vingt-cinq mois, puis elles sont effacées.
 """,
+    "guides/cloches.md": """---
+title: "Inventaire du patrimoine campanaire"
+type: guide
+---
+# Inventaire du patrimoine campanaire
+
+Le recensement des cloches anciennes du département a commencé en 2019. Les paroisses ont ouvert leurs clochers aux
+bénévoles. Chaque visite dure une matinée. Pour le recensement, un site collaboratif rassemble les fiches des
+cloches anciennes.
+""",
     "faq/faq-laboratoires.md": """---
 title: "FAQ des laboratoires"
 type: faq
@@ -199,6 +209,15 @@ def test_a_follow_up_in_two_parts_is_read_whole_with_the_question_before(reader_
     follow_up = reader_service.ask("Et les données collectées ? Combien de temps les garder ?", first.conversation_id)
     assert follow_up.retrieval_query != "Et les données collectées ? Combien de temps les garder ?"  # read in context
     assert follow_up.answer.signals["parts"] == 1.0
+
+
+def test_spans_the_reader_cannot_tell_apart_are_shown_together_without_what_lies_between(reader_service):
+    # both sentences meet the same terms of the question, in the same passage: picking one would be a coin toss
+    answer = reader_service.ask("Où en est le recensement des cloches anciennes ?").answer
+    assert answer.status == "answered"
+    assert "a commencé en 2019" in answer.text and "un site collaboratif rassemble les fiches" in answer.text
+    assert "matinée" not in answer.text and " … " in answer.text
+    assert [c.chunk.document_id for c in answer.citations] == ["guides/cloches.md"]
 
 
 def test_the_faq_answer_is_refused_when_the_question_names_another_entity(reader_service):
