@@ -97,8 +97,10 @@ class AnswerComposer:
         confidence = self.confidence(choice.share, best)
         signals = {name: round(value, 4) for name, value in best.features.items()} | {
             "answer_share": round(choice.share, 4), "parts": float(len(choice.spans))}
-        if not self.grounded(best):
-            confidence = round(confidence * best.features["context_distinctive"] * best.features["context_coverage"], 4)
+        met = reading.terms_met(choice.spans)
+        coverage, distinctive = reading.terms.coverage(met), reading.terms.distinctive_coverage(met)
+        if not self.grounded(coverage, distinctive, best.features["passage_similarity"]):
+            confidence = round(confidence * distinctive * coverage, 4)
             return self.no_answer(outcome.results[:5], confidence, signals, reading.passages)
         if confidence < self.config.min_confidence:
             return self.no_answer(outcome.results[:5], confidence, signals, reading.passages)
@@ -160,12 +162,11 @@ class AnswerComposer:
         """A short FAQ answer is given whole rather than cut."""
         return span.chunk.kind == "faq" and len(span.chunk.text.split()) <= self.config.faq_whole_words
 
-    def grounded(self, span: Span) -> bool:
-        """Whether the answer meets the question: it shares its terms, and states its distinctive ones (with its
-        headings) or, failing that, comes from a passage that says the same thing in other words."""
-        features = span.features
-        return features["context_coverage"] > 0 and (features["context_distinctive"] >= 1.0
-                                                     or features["passage_similarity"] >= self.config.meaning_match)
+    def grounded(self, coverage: float, distinctive: float, similarity: float) -> bool:
+        """Whether what the answer shows meets the question: it shares its terms (``coverage``, with the headings of
+        its passages), and states all its distinctive ones (``distinctive``) or, failing that, comes from a passage
+        that says the same thing in other words (the question-passage cosine ``similarity``)."""
+        return coverage > 0 and (distinctive >= 1.0 or similarity >= self.config.meaning_match)
 
     def confidence(self, answer_share: float, best: Span) -> float:
         """The observed chance that such an answer is right, from the reader's share of belief in what is shown and

@@ -180,6 +180,7 @@ class Reading:
 
     spans: list[Span]
     passages: list[StoredChunk]
+    terms: QuestionTerms
 
     @property
     def best(self) -> Span | None:
@@ -195,6 +196,13 @@ class Reading:
         inside = [span.chunk.vector_id == chunk.vector_id and span.start >= start
                   and (end is None or span.start + len(span.units) <= end) for span in self.spans]
         return float(weights[inside].sum() / weights.sum())
+
+    def terms_met(self, spans: list[Span]) -> set[str]:
+        """The question's terms that ``spans`` state, with the titles and headings of their passages."""
+        met: set[str] = set()
+        for span in spans:
+            met |= self.terms.met_by(set(analyze(f"{span.chunk.title} {' '.join(span.chunk.heading_path)} {span.text}")))
+        return met
 
 
 class Reader:
@@ -232,7 +240,7 @@ class Reader:
         read_first: dict[int, StoredChunk] = {}
         for span in spans:
             read_first.setdefault(span.chunk.vector_id, span.chunk)
-        return Reading(spans, list(read_first.values()))
+        return Reading(spans, list(read_first.values()), terms)
 
     def _passages(self, outcome: SearchOutcome, snapshot: IndexSnapshot) -> list[tuple[int, StoredChunk]]:
         """(document rank, passage) pairs read, each passage once."""

@@ -220,6 +220,31 @@ def test_spans_the_reader_cannot_tell_apart_are_shown_together_without_what_lies
     assert [c.chunk.document_id for c in answer.citations] == ["guides/cloches.md"]
 
 
+def test_the_distinctive_terms_are_looked_for_in_everything_the_answer_shows():
+    from assistant.answers import AnswerComposer
+    from assistant.reader import Reading, Span
+    from index.chunkstore import StoredChunk
+
+    text = ("Le recensement des cloches a commencé en 2019. Chaque visite dure une matinée. "
+            "Un site collaboratif rassemble les fiches.")
+    chunk = StoredChunk(1, "cloches#0", "cloches.md", 0, ("Inventaire des cloches",), text, "section", None,
+                        "Inventaire des cloches", "guide", (), None)
+    units = split_units(text)
+    began, gathers = Span(chunk, units[:1], 0, 0), Span(chunk, units[2:], 0, 2)
+    others = [f"Le guide numéro {n} des achats publics." for n in range(9)]  # the question's words are rare here
+    corpus = BM25Index.build(range(10), [text, *others])
+    reading = Reading([], [], QuestionTerms.of("Quand a commencé le recensement, et qui rassemble les fiches ?",
+                                               corpus, distinctive_idf=0.6))
+    composer = AnswerComposer(encoder=None)
+
+    def grounded(spans: list[Span]) -> bool:  # with a passage too far in meaning to vouch for missing terms
+        met = reading.terms_met(spans)
+        return composer.grounded(reading.terms.coverage(met), reading.terms.distinctive_coverage(met), similarity=0.5)
+
+    assert not grounded([gathers])  # « commencé » is asked, and this sentence alone does not say it
+    assert grounded([began, gathers])  # the answer of a question in two parts shows both sentences
+
+
 def test_the_faq_answer_is_refused_when_the_question_names_another_entity(reader_service):
     answer = reader_service.ask("Quel est le budget de la DITP ?").answer
     assert answer.method != "faq"
