@@ -224,6 +224,8 @@ def markdown_blocks(body: str) -> list[tuple[int, str] | str]:
 
 def read_markdown(data: bytes, document_id: str) -> Document:
     meta, body = parse_front_matter(decode_text(data))
+    if meta.get("published") is False or meta.get("draft") is True:  # Jekyll's and Hugo's unpublished pages
+        raise UnreadableDocument("brouillon non publié (« published: false » ou « draft: true » dans l'en-tête)")
     blocks = markdown_blocks(body)
     first_h1 = next((b[1] for b in blocks if isinstance(b, tuple) and b[0] == 1), None)
     title = clean_whitespace(html.unescape(str(meta.get("title") or first_h1 or title_from_id(document_id))))

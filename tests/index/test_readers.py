@@ -101,6 +101,14 @@ def test_markdown_heading_paths_follow_title_section_subsection():
     assert [s.text for s in document.sections] == ["Intro.", "Corps.", "Détail.", "Fin."]
 
 
+@pytest.mark.parametrize("flag", ["published: false", "draft: true"])
+def test_an_unpublished_draft_is_not_indexed_and_the_report_says_why(flag):
+    # a draft's answers are placeholders (« Réponse à la question »): an agent must never be served them
+    with pytest.raises(UnreadableDocument, match="brouillon non publié"):
+        read(f"---\ntitle: Entretien à venir\n{flag}\n---\nRéponse à la question\n")
+    assert read("---\ntitle: Entretien\npublished: true\n---\nNotre démarche.\n").text == "Notre démarche."
+
+
 def test_markdown_heading_written_in_html_on_its_own_line_is_a_heading():
     # DSFR sites write the questions of their interviews this way: each answer belongs under its question
     document = read("---\ntitle: Entretien\n---\nChapeau.\n\n"
