@@ -205,6 +205,8 @@ class RelatedDocument(BaseModel):
     url: str
     heading_path: str
     score: float
+    snippet: str = Field("", description="Extrait de son passage le plus proche de la question : texte échappé pour "
+                                         "HTML, termes de la question entre <mark>")
 
 
 class AskResponse(BaseModel):

@@ -85,7 +85,7 @@ async def repondre(
             answer = await to_thread.run_sync(ask.answer, request, call.service, call.caller, "mcp", call.state)
     except ForeignRecord:
         raise http_error(404, ask.foreign_conversation(conversation_id)) from None
-    return absolute_links(answer, call)
+    return for_assistants(answer, call)
 
 
 async def lire_document(
@@ -109,9 +109,12 @@ async def read_document(call: Call, document_id: str, offset: int = 0) -> Docume
                            next_offset=end if end < len(full.text) else None)
 
 
-def absolute_links(answer: AskResponse, call: Call) -> AskResponse:
+def for_assistants(answer: AskResponse, call: Call) -> AskResponse:
+    """The answer as an assistant reads it: absolute addresses, and the closest passages' extracts in plain text."""
     for item in (*answer.citations, *answer.related):
         item.url = call.absolute(item.url)
+    for item in answer.related:
+        item.snippet = html.unescape(MARK.sub("", item.snippet))
     return answer
 
 

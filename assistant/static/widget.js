@@ -601,7 +601,8 @@ class EclaireurSearch extends HTMLElement {
     });
     const item = (doc, attrs) => {
       const where = (doc.heading_path || "").split(" > ").slice(1).concat(doc.page ? [t.page(doc.page)] : []);
-      return h("li", attrs, doc.href ? h("a", { href: doc.href }, doc.title) : doc.title, where.length ? ` — ${where.join(" › ")}` : "");
+      return h("li", attrs, doc.href ? h("a", { href: doc.href }, doc.title) : doc.title, where.length ? ` — ${where.join(" › ")}` : "",
+        doc.snippet ? h("p", { class: "snippet" }, snippetNodes(doc.snippet)) : "");
     };
     return [
       h("p", { class: "answer-text" }, text),

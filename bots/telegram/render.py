@@ -48,8 +48,9 @@ def render_answer(answer: dict, api_url: str) -> str:
         sources = [f"[{n}] {link(c['url'], html.escape(c['title']), api_url)}" for n, c in sorted(citations.items())]
         return body + "\n\n" + "\n".join(sources)
     related = answer.get("related") or []
-    if related:
-        lines = [f"• {link(r['url'], html.escape(r['title']), api_url)}" for r in related[:5]]
+    if related:  # each with the extract of its closest passage, for the agent to judge whether it answers
+        lines = [f"• {link(r['url'], html.escape(r['title']), api_url)}"
+                 + (f"\n{snippet_html(r['snippet'])}" if r.get("snippet") else "") for r in related[:5]]
         return body + "\n\n" + texts.CLOSEST + "\n" + "\n".join(lines)
     return body
 

@@ -44,6 +44,13 @@ def test_a_question_outside_the_corpus_gets_an_honest_no_answer_with_close_resou
     assert body["confidence"] < AnswerConfig().min_confidence
 
 
+def test_without_an_answer_each_close_resource_comes_with_the_extract_of_its_closest_passage(api):
+    body = api.post("/ask", json={"question": "Quel salaire pour un designer dans un laboratoire ?"}).json()
+    assert body["status"] == "no_answer" and body["related"]
+    assert all(r["snippet"] for r in body["related"])  # the agent judges from the passage, not from a title
+    assert any("<mark>designer</mark>" in r["snippet"] for r in body["related"])
+
+
 def test_a_follow_up_is_understood_with_the_previous_question(default_service):
     first = default_service.ask("Qu'est-ce que le droit à l'erreur prévu par la loi ESSOC ?")
     follow_up = default_service.ask("et pour les agents publics ?", first.conversation_id)

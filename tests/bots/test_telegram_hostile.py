@@ -68,6 +68,13 @@ def test_links_other_than_http_are_left_as_plain_labels():
     assert render.link("/documents/a.md", "A", "http://api.test") == '<a href="http://api.test/documents/a.md">A</a>'
 
 
+def test_without_an_answer_the_closest_resources_show_their_extracts_highlighted():
+    answer = {"answer": "Je n'ai pas trouvé de réponse fiable.", "status": "no_answer", "citations": [],
+              "related": [{"url": "/documents/a.md", "title": "Le guide", "snippet": "un <mark>designer</mark> &lt;i&gt;"}]}
+    shown = render.render_answer(answer, "http://api.test")
+    assert shown.endswith('<a href="http://api.test/documents/a.md">Le guide</a>\nun <b>designer</b> &lt;i&gt;')
+
+
 def test_snippets_keep_their_highlights_and_nothing_else():
     snippet = '<mark>atelier</mark> &lt;b&gt;gras&lt;/b&gt; <img src=x onerror="alert(1)">'
     assert render.snippet_html(snippet) == '<b>atelier</b> &lt;b&gt;gras&lt;/b&gt; &lt;img src=x onerror="alert(1)"&gt;'

@@ -320,6 +320,17 @@ def test_ask_shows_a_cited_answer_and_feedback_reaches_the_api(page, live_server
     assert records.execute("SELECT useful FROM feedback WHERE answer_id = ?", (event["answerId"],)).fetchone() == (1,)
 
 
+def test_without_an_answer_the_closest_documents_show_their_highlighted_extracts(page, live_server):
+    widget = open_demo(page, live_server.url)
+    type_query(widget, "Quel salaire pour un designer dans un laboratoire ?")
+    widget.get_by_role("button", name="Poser la question").click()
+    assert wait_for_answer(page)["status"] == "no_answer"
+    closest = widget.locator("section.answer ul li")
+    assert closest.count() >= 1
+    expect(closest.first.locator("a")).to_be_visible()
+    expect(widget.locator("section.answer ul li .snippet mark").first).to_have_text(re.compile("^design", re.I))
+
+
 def test_enter_asks_and_a_follow_up_keeps_the_conversation(page, live_server):
     widget = open_demo(page, live_server.url)
     combobox = widget.locator("#q")

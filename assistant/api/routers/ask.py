@@ -58,7 +58,8 @@ def to_response(result: AskResult, links: DocumentLinks) -> AskResponse:
                              chunk_id=c.chunk.chunk_id, page=c.chunk.page, quote=c.quote) for c in answer.citations]
     related = [RelatedDocument(document_id=r.best.chunk.document_id, title=r.best.chunk.title, type=r.best.chunk.type,
                                url=links.url(r.best.chunk.url, r.best.chunk.document_id),
-                               heading_path=" > ".join(r.best.chunk.heading_path), score=round(r.score, 6))
+                               heading_path=" > ".join(r.best.chunk.heading_path), score=round(r.score, 6),
+                               snippet=r.best.snippet)
                for r in answer.related]
     return AskResponse(answer=answer.text, status=answer.status, confidence=answer.confidence, method=answer.method,
                        citations=citations, related=related, answer_id=result.answer_id,
