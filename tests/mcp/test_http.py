@@ -91,9 +91,11 @@ def test_repondre_cites_its_sources_and_continues_a_conversation(mcp_api):
 
 
 def test_repondre_without_an_answer_is_a_result_not_an_error(mcp_api):
-    result = call(mcp_api.url, "repondre", {"question": "Quel est le prix d'un billet de train Paris-Marseille ?"})
+    result = call(mcp_api.url, "repondre", {"question": "Quel salaire pour un designer dans un laboratoire ?"})
     assert not result.is_error
     assert result.structured_content["status"] == "no_answer" and result.structured_content["citations"] == []
+    related = result.structured_content["related"]
+    assert related and all(r["snippet"] and "<mark>" not in r["snippet"] for r in related)  # plain text for an assistant
 
 
 def test_lire_document_returns_its_text_bounded_and_its_metadata(mcp_api, default_service):
