@@ -17,8 +17,8 @@ FORMAT_VERSION = 2
 # Bump when readers or chunking change what a file becomes: every index is then rebuilt once.
 # 2: plain text (no kramdown attribute lists, emphasis, link syntax), paragraphs joined;
 # 3: a long section's chunks keep its line breaks (list items stay items) and a list stays with its lead-in;
-# 4: a Markdown heading written in HTML (« <h2 class="fr-h6">…</h2> ») is a heading, not a paragraph, and an
-#    unpublished draft (« published: false », « draft: true ») is skipped.
+# 4: a Markdown heading written in HTML (« <h2 class="fr-h6">…</h2> ») is a heading, not a paragraph, and so is a
+#    paragraph that is only a question in bold; an unpublished draft (« published: false », « draft: true ») is skipped.
 INGESTION_VERSION = 4
 FILE = "manifest.json"
 

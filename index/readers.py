@@ -125,6 +125,9 @@ HTML_BREAK = re.compile(r"<\s*(br|/p|/div|/li|/tr|/h[1-6]|/blockquote|/ul|/ol|/t
 HARD_BREAK = re.compile(r"(?: {2,}|\\|<\s*(?:br|/p|/div|/li|/tr|/h[1-6]|/blockquote|/ul|/ol|/table)\b[^>]*>)\s*$", re.I)
 CONTAINER = re.compile(r"^\s*:::+\s*(\w[\w-]*)?\s*(.*)$")
 ATX_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+# A paragraph that is only a question in bold (« **Qui utilise ce service ?** ») heads the answer that follows it
+BOLD_QUESTION = re.compile(r"^(\*\*|__)([^*_].*\?)\s*\1$")
+PSEUDO_HEADING_LEVEL = 6  # below any heading the document has: it opens a subsection of the current section
 # A heading written in HTML on a line of its own, as DSFR sites write theirs (« <h2 class="fr-h6">…</h2> »)
 HTML_HEADING = re.compile(r"^\s*<h([1-6])\b[^>]*>(.+?)</h\1\s*>\s*$", re.I)
 SETEXT = re.compile(r"^(=+|-+)\s*$")
@@ -171,7 +174,9 @@ def markdown_blocks(body: str) -> list[tuple[int, str] | str]:
     def flush() -> None:
         nonlocal bullet
         if paragraph:
-            blocks.append(bullet + plain(" ".join(line.strip() for line in paragraph)))
+            text = " ".join(line.strip() for line in paragraph)
+            question = None if bullet else BOLD_QUESTION.match(text)
+            blocks.append((PSEUDO_HEADING_LEVEL, plain(question.group(2))) if question else bullet + plain(text))
         paragraph.clear()
         bullet = ""
 

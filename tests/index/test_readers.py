@@ -101,6 +101,17 @@ def test_markdown_heading_paths_follow_title_section_subsection():
     assert [s.text for s in document.sections] == ["Intro.", "Corps.", "Détail.", "Fin."]
 
 
+def test_a_question_alone_in_bold_heads_the_answer_that_follows():
+    document = read("# Tuiles\n\nIntro.\n\n## Service\n\n**Qui utilise ce service ?**\n\nLes produits d'Etalab.\n\n"
+                    "**Attention**, ce paragraphe **en gras ?** n'est pas une question posée.\n\n"
+                    "- **Une liste en gras ?**\n\n## Limites\n\nAucune.\n")
+    assert [s.heading_path for s in document.sections] == [
+        ("Tuiles",), ("Tuiles", "Service", "Qui utilise ce service ?"), ("Tuiles", "Limites")]
+    answer = section_under(document, "Qui utilise ce service ?")
+    assert answer.text.startswith("Les produits d'Etalab.") and "n'est pas une question posée" in answer.text
+    assert "Une liste en gras ?" in answer.text
+
+
 @pytest.mark.parametrize("flag", ["published: false", "draft: true"])
 def test_an_unpublished_draft_is_not_indexed_and_the_report_says_why(flag):
     # a draft's answers are placeholders (« Réponse à la question »): an agent must never be served them
