@@ -198,7 +198,7 @@ class ApiError extends Error {
     const body = await response.json().catch(() => null);
     const detail = typeof body?.detail === "string" ? body.detail : "";
     const { status } = response;
-    // Retry-After is unreadable cross-origin unless exposed; the French detail repeats the delay.
+    // Retry-After is unreadable cross-origin unless exposed; the detail repeats the delay.
     if (status === 429) {
       const seconds = response.headers.get("Retry-After") || (detail.match(/(\d+) s\b/) || [])[1];
       return new ApiError("rate", status, detail, parseInt(seconds, 10) || 0);
@@ -469,7 +469,7 @@ class EclaireurSearch extends HTMLElement {
     h("div", { class: "head" },
       h("span", { class: "title" }, result.title),
       h("span", { class: `badge badge-${result.type}` }, t.badge[result.type] || result.type)),
-    // Named by its title and type; the rest is its description (read after a pause), not part of the name.
+    // Named by title and type; the rest is its description (read after a pause).
     h("div", { id: `${id}-desc`, "aria-hidden": "true" },
       path.length ? h("p", { class: "path" }, path.join(" › ")) : null,
       h("p", { class: "snippet" }, snippetNodes(result.snippet)),
@@ -594,7 +594,7 @@ class EclaireurSearch extends HTMLElement {
     const withHref = (items) => (items || []).map((item) => ({ ...item, href: resolveUrl(item.url, this.cfg.apiUrl) }));
     const citations = withHref(data.citations);
     const related = data.status === "no_answer" ? withHref(data.related) : [];
-    // The answer is plain text; only its "[1]" markers become links to their sources.
+    // Plain text; only its "[1]" markers become links to their sources.
     const text = String(data.answer || "").split(/(\[\d+\])/).map((part) => {
       const c = citations.find((citation) => `[${citation.number}]` === part && citation.href);
       return c ? h("a", { href: c.href, "aria-label": t.sourceRef(c.number, c.title) }, part) : part;
@@ -602,7 +602,7 @@ class EclaireurSearch extends HTMLElement {
     const item = (doc, attrs) => {
       const where = (doc.heading_path || "").split(" > ").slice(1).concat(doc.page ? [t.page(doc.page)] : []);
       return h("li", attrs, doc.href ? h("a", { href: doc.href }, doc.title) : doc.title, where.length ? ` — ${where.join(" › ")}` : "",
-        doc.snippet ? h("p", { class: "snippet" }, snippetNodes(doc.snippet)) : "");
+        doc.snippet && h("p", { class: "snippet" }, snippetNodes(doc.snippet)));
     };
     return [
       h("p", { class: "answer-text" }, text),
