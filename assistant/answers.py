@@ -119,11 +119,11 @@ class AnswerComposer:
         if not spans and not self.gives_whole_passage(best):
             spans = self._tied_spans(reading, best)
         if spans:
-            share = min(1.0, sum(reading.share_within(s.chunk, s.start, s.start + len(s.units)) for s in spans))
+            share = min(1.0, sum(reading.share_within(s.chunk, s.start, s.stop) for s in spans))
         elif self.gives_whole_passage(best):
             share = reading.share_within(best.chunk)
         else:
-            share = reading.share_within(best.chunk, best.start, best.start + len(best.units))
+            share = reading.share_within(best.chunk, best.start, best.stop)
         return Choice(reading, best, spans or [best], share)
 
     def _spans_by_part(self, question: str, query_vector: np.ndarray, outcome: SearchOutcome, snapshot: IndexSnapshot,
@@ -200,7 +200,7 @@ class AnswerComposer:
             group.sort(key=lambda s: s.start)
             quote = group[0].text
             for before, span in zip(group, group[1:]):
-                quote += (" " if before.start + len(before.units) == span.start else " … ") + span.text
+                quote += (" " if before.stop == span.start else " … ") + span.text
             pieces.append(f"{_as_sentence(quote)} [{number}]")
             citations.append(Citation(number, group[0].chunk, quote))
         text = " ".join(pieces)
@@ -229,8 +229,7 @@ class AnswerComposer:
 
 
 def _overlap(one: Span, other: Span) -> bool:
-    return one.chunk.vector_id == other.chunk.vector_id and one.start < other.start + len(other.units) \
-        and other.start < one.start + len(one.units)
+    return one.chunk.vector_id == other.chunk.vector_id and one.start < other.stop and other.start < one.stop
 
 
 def subject_of(title: str, quote: str, max_words: int) -> str | None:

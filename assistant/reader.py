@@ -1,7 +1,8 @@
 """The reader: finds, inside the retrieved passages, the span that states what was asked.
 
-A span is one to a few consecutive sentences of one passage, or a list with its lead-in sentence: an answer
-comes from one coherent place. Each span is scored from signals that catch different failures:
+A span is one to a few consecutive sentences of one passage, or a list with the sentence that introduces it (its
+items whole, or the first sentence of each when they are long, to the list's end even when it goes on in the next
+passages): an answer comes from one coherent place. Each span is scored from signals that catch different failures:
 
 - its passage's meaning against the question's (e5 cosine; embedding each sentence as well cost twenty times a
   search and did not pick better answers on the dev questions, see benchmarks/README.md);
@@ -16,7 +17,7 @@ that state the answer first (``benchmarks/calibrate_ask.py``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -56,11 +57,12 @@ class Unit:
     text: str
     is_item: bool
     words: int
+    line: int = 0  # which line of the passage it comes from: a list item's sentences share one
 
 
 @dataclass
 class Span:
-    """Consecutive units of one passage, scored."""
+    """Units of one passage, scored: consecutive, or a lead-in and its items' first sentences (``positions``)."""
 
     chunk: StoredChunk
     units: list[Unit]
@@ -68,10 +70,25 @@ class Span:
     start: int  # position of its first unit in the passage
     features: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
+    positions: tuple[int, ...] = ()  # which units of the passage it shows, when they are not consecutive
+
+    def __post_init__(self) -> None:
+        if not self.positions:
+            self.positions = tuple(range(self.start, self.start + len(self.units)))
+
+    @property
+    def stop(self) -> int:
+        """Position after its last unit."""
+        return self.positions[-1] + 1
 
     @property
     def text(self) -> str:
-        return " ".join(u.text for u in self.units)
+        """Its units, a lead-in that lacks a final mark ending with « : »."""
+        texts = [unit.text for unit in self.units]
+        for i, (unit, following) in enumerate(zip(self.units, self.units[1:])):
+            if not unit.is_item and following.is_item and unit.text[-1] not in ".:;!?…":
+                texts[i] += " :"
+        return " ".join(texts)
 
     @property
     def words(self) -> int:
@@ -81,43 +98,68 @@ class Span:
 def split_units(text: str) -> list[Unit]:
     """Sentences and list items of a passage, in reading order."""
     units = []
-    for line in text.split("\n"):
+    for number, line in enumerate(text.split("\n")):
         if not line.strip():
             continue
         is_item = bool(LIST_ITEM.match(line))
-        for sentence in split_sentences(line):
-            clean = LIST_ITEM.sub("", sentence).strip() if is_item else sentence.strip()
-            if clean:
-                units.append(Unit(clean, is_item, len(clean.split())))
+        for sentence in split_sentences(LIST_ITEM.sub("", line) if is_item else line):
+            if sentence.strip():
+                units.append(Unit(sentence.strip(), is_item, len(sentence.split()), number))
     return units
 
 
-def candidate_spans(chunk: StoredChunk, units: list[Unit], rank: int, config: ReaderConfig) -> list[Span]:
-    """Every run of 1 to ``max_units`` units within the word budget that does not end on « : »; a lead-in ending with
-    « : » comes with its whole list (as far as the list budget goes), never with only some of its items."""
+def candidate_spans(chunk: StoredChunk, units: list[Unit], rank: int, config: ReaderConfig,
+                    continuation: list[Unit] = ()) -> list[Span]:
+    """Every run of 1 to ``max_units`` units within the word budget that does not end on a promise (« … : »), and
+    every list with the sentence that introduces it. A list comes whole, never with only some of its items: all of them
+    when they fit the list budget, else the first sentence of each item (a list of long items states its points
+    there). A list that goes on in the next passage (``continuation``, its first items) is read to its end."""
     spans = []
     for start in range(len(units)):
-        if _is_lead_in(units, start):
-            end, words = start + 1, units[start].words + units[start + 1].words
-            while end + 1 < len(units) and units[end + 1].is_item and words + units[end + 1].words <= config.max_list_words:
-                end += 1
-                words += units[end].words
-            spans.append(Span(chunk, units[start:end + 1], rank, start))
-            continue
+        if _introduces_list(units, start):
+            spans.append(_list_span(chunk, [*units, *continuation], start, rank, config))
+            if _promises_list(units, start):
+                continue
         words = 0
         for end in range(start, min(start + config.max_units, len(units))):
             words += units[end].words
             if words > config.max_span_words and end > start:
                 break
-            if _is_lead_in(units, end):  # its list is the whole-list span's, never cut
+            if _promises_list(units, end):  # its list is the whole-list span's, never cut
                 break
             if not units[end].text.endswith(":"):  # a span never stops on a promise (« … doivent : »)
                 spans.append(Span(chunk, units[start:end + 1], rank, start))
     return spans
 
 
-def _is_lead_in(units: list[Unit], position: int) -> bool:
-    """Whether the unit at ``position`` introduces a list: it ends with « : » and a list item follows."""
+def _list_span(chunk: StoredChunk, units: list[Unit], lead_in: int, rank: int, config: ReaderConfig) -> Span:
+    """The lead-in at ``lead_in`` with its items: all of them, or the first sentence of each, within the budget."""
+    end = lead_in + 1
+    while end < len(units) and units[end].is_item:
+        end += 1
+    every = range(lead_in, end)
+    firsts = [lead_in] + [p for p in every[1:] if units[p].line != units[p - 1].line]
+    shown = every if sum(units[p].words for p in every) <= config.max_list_words else firsts
+    positions, words = [], 0
+    for p in shown:
+        if positions and words + units[p].words > config.max_list_words:
+            break
+        positions.append(p)
+        words += units[p].words
+    return Span(chunk, [units[p] for p in positions], rank, lead_in, positions=tuple(positions))
+
+
+def _introduces_list(units: list[Unit], position: int) -> bool:
+    """Whether a list follows the unit at ``position`` and it introduces it: it ends with « : », or it closes the
+    paragraph just before the list (« …on fait le mode pompier » above its steps)."""
+    if position + 1 >= len(units) or not units[position + 1].is_item:
+        return False
+    unit = units[position]
+    return unit.text.endswith(":") or (not unit.is_item and unit.line != units[position + 1].line)
+
+
+def _promises_list(units: list[Unit], position: int) -> bool:
+    """Whether the unit at ``position`` announces the list that follows (« … il faut : »): it means nothing without it."""
     return units[position].text.endswith(":") and position + 1 < len(units) and units[position + 1].is_item
 
 
@@ -194,7 +236,7 @@ class Reading:
         scores = np.array([span.score for span in self.spans])
         weights = np.exp(scores - scores.max())
         inside = [span.chunk.vector_id == chunk.vector_id and span.start >= start
-                  and (end is None or span.start + len(span.units) <= end) for span in self.spans]
+                  and (end is None or span.stop <= end) for span in self.spans]
         return float(weights[inside].sum() / weights.sum())
 
     def terms_met(self, spans: list[Span]) -> set[str]:
@@ -218,13 +260,15 @@ class Reader:
         terms = QuestionTerms.of(query, snapshot.lexical, config.distinctive_idf)
         passages = self._passages(outcome, snapshot)
         similarity = passage_similarities(query_vector, [chunk for _, chunk in passages], outcome, snapshot)
+        continuations = list_continuations([chunk for _, chunk in passages], snapshot)
         spans: list[Span] = []
         for rank, chunk in passages:
             units = split_units(chunk.text)
+            continuation = continuations.get(chunk.vector_id, [])
             context = terms.met_by(set(analyze(f"{chunk.title} {' '.join(chunk.heading_path)}")))
-            unit_terms = [terms.met_by(set(analyze(unit.text))) for unit in units]
-            for span in candidate_spans(chunk, units, rank, config):
-                present = set().union(*unit_terms[span.start:span.start + len(span.units)])
+            unit_terms = [terms.met_by(set(analyze(unit.text))) for unit in [*units, *continuation]]
+            for span in candidate_spans(chunk, units, rank, config, continuation):
+                present = set().union(*(unit_terms[p] for p in span.positions))
                 span.features = {
                     "passage_similarity": similarity[chunk.vector_id],
                     "coverage": terms.coverage(present),
@@ -257,6 +301,50 @@ class Reader:
 
     def _score(self, features: dict[str, float]) -> float:
         return sum(w * features[name] for name, w in zip(FEATURES, self.config.weights))
+
+
+def list_continuations(passages: list[StoredChunk], snapshot: IndexSnapshot,
+                       further: int = 3) -> dict[int, list[Unit]]:
+    """For each passage that ends inside a list, the items that open the next passages of its section (up to
+    ``further`` of them): a list longer than a passage goes on there. Their lines are numbered after the passage's."""
+    ending_in_list = [chunk for chunk in passages if LIST_ITEM.match(chunk.text.rsplit("\n", 1)[-1])]
+    following = snapshot.chunks.chunks_by_vector_id(
+        chunk.vector_id + step for chunk in ending_in_list for step in range(1, further + 1))
+    continuations = {}
+    for chunk in ending_in_list:
+        read, added = split_units(chunk.text), []
+        for step in range(1, further + 1):
+            after = following.get(chunk.vector_id + step)
+            if after is None or (after.document_id, after.ordinal, after.heading_path) != (
+                    chunk.document_id, chunk.ordinal + step, chunk.heading_path):
+                break
+            items, ends = _list_going_on(read, split_units(after.text))
+            read, added = read + items, added + items
+            if ends:
+                break
+        if added:
+            continuations[chunk.vector_id] = added
+    return continuations
+
+
+def _list_going_on(read: list[Unit], opening: list[Unit]) -> tuple[list[Unit], bool]:
+    """The units of the next passage (``opening``) that carry on the list ``read`` ends with, numbered after its lines,
+    and whether the list ends in that passage. The passages may share a sentence or two across their cut."""
+    repeated = _overlap(read, opening)
+    shared_line = opening[repeated - 1].line if repeated else None  # an item cut between the two passages
+    after_cut = opening[repeated:]
+    last_line, items = read[-1].line, []
+    for unit in after_cut:
+        if not (unit.is_item or unit.line == shared_line):
+            break
+        items.append(replace(unit, is_item=True, line=last_line if unit.line == shared_line else unit.line + last_line + 1))
+    return items, not items or len(items) < len(after_cut)
+
+
+def _overlap(ending: list[Unit], opening: list[Unit]) -> int:
+    """How many units ``ending`` ends with that ``opening`` starts with."""
+    texts, following = [unit.text for unit in ending], [unit.text for unit in opening]
+    return next((n for n in range(min(len(texts), len(following)), 0, -1) if texts[-n:] == following[:n]), 0)
 
 
 def passage_similarities(query_vector: np.ndarray, passages: list[StoredChunk], outcome: SearchOutcome,

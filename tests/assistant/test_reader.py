@@ -90,6 +90,33 @@ Le recensement des cloches anciennes du département a commencé en 2019. Les pa
 bénévoles. Chaque visite dure une matinée. Pour le recensement, un site collaboratif rassemble les fiches des
 cloches anciennes.
 """,
+    "guides/ia-precautions.md": """---
+title: "Intégrer l'intelligence artificielle dans un service public"
+type: guide
+---
+# Intégrer l'intelligence artificielle dans un service public
+
+## Les précautions
+
+Avant tout projet, voici les précautions que nous recommandons à chaque équipe qui envisage un outil fondé sur l'IA.
+
+1. **Partir des besoins des usagers**. Observer les usagers et leurs démarches réelles avant de choisir une solution, \
+qu'elle repose sur un algorithme ou sur une simple amélioration du formulaire existant et de ses explications.
+2. **Comparer avec des solutions sans IA**. Mettre en regard le coût, la fiabilité et l'empreinte écologique de chaque \
+option envisageable, y compris celles qui ne demandent aucun développement informatique particulier.
+3. **Respecter les droits des personnes**. Vérifier que l'outil ne crée aucune discrimination et ne laisse personne \
+sans solution, en particulier les usagers éloignés du numérique ou en situation de handicap.
+4. **Ne pas imiter une personne**. Un robot conversationnel se présente comme tel et ne prend ni prénom ni photo, afin \
+que personne ne croie parler avec un agent alors qu'il échange avec un programme.
+5. **Tester auprès des usagers**. Mesurer les effets produits, positifs et négatifs, directs et indirects, puis décider \
+des ajustements nécessaires ou de l'abandon du projet si les effets ne sont pas au rendez-vous.
+6. **Garder une décision humaine**. Un agent public vérifie et valide toute décision qui concerne un usager, car la \
+délégation complète d'une décision administrative à un programme est le plus souvent contraire à la loi.
+7. **Être transparent**. Les usagers savent quand et comment un programme intervient dans leur démarche, et ils \
+peuvent demander les raisons d'une décision et la contester auprès de l'administration concernée.
+8. **Proposer un guichet humain**. Toute personne qui ne veut pas ou ne peut pas passer par l'outil garde un moyen de \
+faire sa démarche avec un agent, au téléphone ou au guichet, et d'être accompagnée jusqu'au bout.
+""",
     "faq/faq-laboratoires.md": """---
 title: "FAQ des laboratoires"
 type: faq
@@ -142,6 +169,33 @@ def test_no_span_stops_on_a_promise_nor_cuts_a_list_from_its_lead_in():
     assert not any(s.units[-1].text.endswith(":") for s in spans)  # « … il faut : » alone promises what it does not give
     lead_in = [s for s in spans if any(u.text == "Pour candidater, il faut :" for u in s.units)]
     assert [[u.text for u in s.units] for s in lead_in] == [["Pour candidater, il faut :", "un projet ;", "une équipe."]]
+
+
+def test_a_paragraph_just_before_a_list_introduces_it_without_losing_its_own_sentence():
+    units = split_units("…on passe en mode urgence\n• On prévient la direction.\n• On fait un diagnostic rapide.\n"
+                        "• On corrige les points bloquants.")
+    spans = candidate_spans(chunk=None, units=units, rank=0, config=_config())
+    assert "…on passe en mode urgence : On prévient la direction. On fait un diagnostic rapide. " \
+           "On corrige les points bloquants." in [s.text for s in spans]
+    assert "…on passe en mode urgence" in [s.text for s in spans]  # it still stands on its own
+
+
+def test_a_list_of_long_items_is_answered_by_the_first_sentence_of_each():
+    items = "\n".join(f"{n}. Étape numéro {n}. Elle se déroule ainsi, avec bien des détails qui prennent de la place "
+                      "dans le texte." for n in range(1, 7))
+    units = split_units(f"Voici les étapes à suivre.\n{items}")
+    spans = candidate_spans(chunk=None, units=units, rank=0, config=_config())
+    listed = [s for s in spans if s.start == 0 and len(s.units) > 3]
+    assert [s.text for s in listed] == ["Voici les étapes à suivre. " + " ".join(f"Étape numéro {n}." for n in range(1, 7))]
+
+
+def test_a_list_longer_than_a_passage_is_answered_by_all_its_points(reader_service):
+    answer = reader_service.ask("Quelles précautions recommandez-vous pour un outil fondé sur l'IA ?").answer
+    assert len(reader_service.retriever.snapshot.chunks.chunks_of("guides/ia-precautions.md", 10)) >= 2  # cut
+    assert answer.status == "answered"
+    for point in ("Partir des besoins des usagers", "Ne pas imiter une personne", "Proposer un guichet humain"):
+        assert point in answer.text
+    assert "au téléphone ou au guichet" not in answer.text  # the points, not every detail
 
 
 def test_a_word_asked_in_one_form_is_met_in_another_of_the_same_word():
