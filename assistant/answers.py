@@ -1,15 +1,15 @@
 """Answer composition without a language model: the span the reader found, cited, or an honest ``no_answer``.
 
-The reader (``reader.py``) scores the spans of the best passages by the probability that they state the
-answer. The composer gives the best span, or the whole FAQ answer when the span comes from a short FAQ answer,
-and turns how much that span stands out among all it read into a confidence calibrated on corpus-real's dev
-questions: the estimated chance that the answer states what was asked (``benchmarks/calibrate_ask.py``). It
-abstains, and offers the closest documents, below ``min_confidence`` or when the span does not meet the question:
-none of its terms, or one of its distinctive terms (a name, an acronym, a rare word) missing from the span and its
-headings while the meaning is not clearly the same. A question that asks two things (``question_parts.py``) gets one
-span per part, each found by reading that part on its own, from the document of the whole question's best span.
-When other spans of that document score exactly as high as the best (they meet the same terms in the same passage),
-the reader cannot tell them apart: the answer shows them together.
+The reader (``reader.py``) scores the spans of the best passages by the probability that they state the answer. The
+composer gives the best span, or the whole FAQ answer when the span comes from a short FAQ answer, and turns how
+much the spans around it (those sharing a sentence with it) stand out among all it read into a confidence calibrated
+on corpus-real's dev questions: the estimated chance that the answer states what was asked
+(``benchmarks/calibrate_ask.py``). It abstains, and offers the closest documents, below ``min_confidence`` or when
+the span does not meet the question: none of its terms, or one of its distinctive terms (a name, an acronym, a rare
+word) missing from the span and its headings while the meaning is not clearly the same. A question that asks two
+things (``question_parts.py``) gets one span per part, each found by reading that part on its own, from the document
+of the whole question's best span. When other spans of that document score exactly as high as the best (they meet
+the same terms in the same passage), the reader cannot tell them apart: the answer shows them together.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class AnswerConfig:
     meaning_match: float = 0.88  # query-passage e5 cosine at which a span missing a distinctive term still answers
     parts_words: int = 130  # words at most of an answer with one span per part of the question
     # confidence = sigmoid(w · (logit of the answer's share, its context coverage, its passage similarity) + bias)
-    calibration: tuple[float, float, float, float] = (0.526, -0.043, 2.197, -1.949)
+    calibration: tuple[float, float, float, float] = (0.686, 0.551, 6.324, -6.076)
     reader: ReaderConfig = field(default_factory=ReaderConfig)
 
 
@@ -71,7 +71,7 @@ class Answer:
 class Choice:
     """What an answer would show: the spans quoted (the reader's best, one per part of the question, or the best with
     the spans of its document that the reader scores as high), and the reader's share of belief that the answer lies
-    within them."""
+    there (on them, or on spans that share a sentence with them)."""
 
     reading: Reading
     best: Span
@@ -118,12 +118,8 @@ class AnswerComposer:
             if outcome.query == question else []  # a follow-up's parts would lack the context it was read in
         if not spans and not self.gives_whole_passage(best):
             spans = self._tied_spans(reading, best)
-        if spans:
-            share = min(1.0, sum(reading.share_within(s.chunk, s.start, s.stop) for s in spans))
-        elif self.gives_whole_passage(best):
-            share = reading.share_within(best.chunk)
-        else:
-            share = reading.share_within(best.chunk, best.start, best.stop)
+        whole = not spans and self.gives_whole_passage(best)
+        share = reading.share_near([(best.chunk, 0, None)] if whole else [(s.chunk, s.start, s.stop) for s in spans or [best]])
         return Choice(reading, best, spans or [best], share)
 
     def _spans_by_part(self, question: str, query_vector: np.ndarray, outcome: SearchOutcome, snapshot: IndexSnapshot,

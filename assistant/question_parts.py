@@ -1,5 +1,5 @@
 """A question that asks two things: « Quel logiciel…, et qui a financé cette initiative ? », « … est-ce un problème ?
-Quels formats faut-il privilégier ? ».
+Quels formats faut-il privilégier ? », « peut-on désactiver les discussions, ou au moins clore un fil ? ».
 
 A single span rarely states both answers, so the composer (``answers.py``) reads each part on its own and answers
 with one span per part, from the same document.
@@ -13,9 +13,12 @@ from index.lexical import analyze
 
 # « que » is left out: « … et que … » is far more often « and that » than « and what ».
 _INTERROGATIVE = r"(?:qui|quoi|quel(?:le)?s?|lequel|laquelle|comment|pourquoi|combien|quand|où|qu['’]est-ce|est-ce)"
-# After a « ? » that does not end the text, or before « et » followed by an interrogative word (« et qui a… »).
-_BOUNDARY = re.compile(rf"(?<=\?)\s+(?=\S)|,?\s+et\s+(?=(?:à |de |par |pour |avec |auprès de |chez )?{_INTERROGATIVE}\b)",
-                       re.IGNORECASE)
+# A fallback asked after the first wish: « peut-on désactiver X, ou au moins clore Y ? » wants both answers.
+_FALLBACK = r"ou\s+(?:au\s+moins|à\s+défaut|sinon|du\s+moins|à\s+la\s+rigueur)"
+# After a « ? » that does not end the text, before « et » followed by an interrogative word (« et qui a… »), or before
+# a fallback.
+_BOUNDARY = re.compile(rf"(?<=\?)\s+(?=\S)|,?\s+et\s+(?=(?:à |de |par |pour |avec |auprès de |chez )?{_INTERROGATIVE}\b)"
+                       rf"|,\s+(?={_FALLBACK}\b)", re.IGNORECASE)
 
 
 def question_parts(question: str, max_parts: int = 2) -> list[str]:

@@ -185,7 +185,7 @@ class QuestionTerms:
 
     @classmethod
     def of(cls, query: str, lexical: BM25Index, distinctive_idf: float) -> QuestionTerms:
-        weights = {term: lexical.idf(term) for term in dict.fromkeys(analyze(query))}
+        weights = {term: lexical.idf(term) for term in dict.fromkeys(lexical.query_terms(query))}
         ceiling = lexical.idf("\x00")  # an unknown term gets the corpus's highest IDF
         return cls(weights, frozenset(t for t, w in weights.items() if w >= distinctive_idf * ceiling))
 
@@ -228,16 +228,17 @@ class Reading:
     def best(self) -> Span | None:
         return self.spans[0] if self.spans else None
 
-    def share_within(self, chunk: StoredChunk, start: int = 0, end: int | None = None) -> float:
-        """How much of the softmax over every span read falls on spans inside ``chunk``'s units ``start`` to ``end``
-        (the whole passage by default): the reader's belief that the answer lies in what is shown (0 to 1)."""
+    def share_near(self, shown: list[tuple[StoredChunk, int, int | None]]) -> float:
+        """How much of the softmax over every span read falls on spans that share a unit with what is shown
+        (``(passage, start, end)``, ``end`` None for the whole passage): the reader's belief that the answer lies
+        there (0 to 1). Overlapping spans agree on where the answer is, whatever their exact bounds."""
         if not self.spans:
             return 0.0
         scores = np.array([span.score for span in self.spans])
         weights = np.exp(scores - scores.max())
-        inside = [span.chunk.vector_id == chunk.vector_id and span.start >= start
-                  and (end is None or span.stop <= end) for span in self.spans]
-        return float(weights[inside].sum() / weights.sum())
+        near = [any(span.chunk.vector_id == chunk.vector_id and span.stop > start and (end is None or span.start < end)
+                    for chunk, start, end in shown) for span in self.spans]
+        return float(weights[near].sum() / weights.sum())
 
     def terms_met(self, spans: list[Span]) -> set[str]:
         """The question's terms that ``spans`` state, with the titles and headings of their passages."""

@@ -11,7 +11,7 @@ import numpy as np
 
 from index.chunkstore import StoredChunk
 from index.embedding import TextEncoder
-from index.lexical import analyze, term_spans
+from index.lexical import term_spans
 from index.snapshot import IndexSnapshot
 
 from .fusion import FusionConfig, fuse
@@ -113,7 +113,7 @@ class Retriever:
         if rerank:
             self._rerank(outcome)
         del outcome.results[k:]
-        terms = set(analyze(query))
+        terms = set(self.snapshot.lexical.query_terms(query))
         for result in outcome.results:
             for hit in result.chunk_hits:
                 hit.snippet = make_snippet(hit.chunk.text, terms)

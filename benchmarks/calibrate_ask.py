@@ -8,10 +8,10 @@
    (a conditional logit: softmax over the question's spans, L2-regularised), and judged by leave-one-question-out:
    the share of questions whose best span, chosen by weights fitted without them, states the answer.
 3. The reader's share of belief in what the answer shows (the softmax mass, with leave-one-out weights, of the spans
-   inside it: the best span, the whole passage for a short FAQ answer, or one span per part of a question that asks
-   several things; the composer's own choice), its context coverage and its passage similarity are calibrated into
-   a confidence (logistic regression, unanswerable
-   questions counting as wrong); the tables give the threshold.
+   that share a sentence with it: with the best span, the whole passage for a short FAQ answer, or one span per part
+   of a question that asks several things; the composer's own choice), its context coverage and its passage
+   similarity are calibrated into a confidence (logistic regression, unanswerable questions counting as wrong); the
+   tables give the threshold.
 
 It prints the weights to copy into ``ReaderConfig`` and ``AnswerConfig``, and the tables for benchmarks/README.md.
 """

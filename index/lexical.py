@@ -19,8 +19,11 @@ from scipy import sparse
 
 # A word, which may carry combining accents (decomposed text from some PDFs and macOS files). An elided article
 # or pronoun (« l' », « qu' », « lorsqu' »…) is a word of its own, dropped as a single letter or a stop word: a
-# plain character class scans about twice as fast as a pattern that looks for elisions.
-WORD = re.compile(r"[\w\u0300-\u036f]+")
+# plain character class scans about twice as fast as a pattern that looks for elisions. A number written in groups
+# of three digits, as French writes it (« 10 000 agents », « EN 301 549 »), is one word: it finds the same number
+# written without spaces.
+WORD = re.compile(r"(?<!\w)\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d)|[\w\u0300-\u036f]+")
+ANALYZER_VERSION = 2  # what the terms of a text are; a change rebuilds the BM25 weights
 WORD_CHAR = re.compile(r"[\w\u0300-\u036f]")
 
 FRENCH_STOP_WORDS = frozenset("""
@@ -51,7 +54,7 @@ def fold_accents(text: str) -> str:
 
 @lru_cache(maxsize=200_000)
 def _term(word: str) -> str | None:
-    folded = fold_accents(word.lower())
+    folded = fold_accents(word.lower()).replace(" ", "")  # the spaces of a grouped number, folded from any kind
     if folded in FRENCH_STOP_WORDS or (len(folded) == 1 and not folded.isdigit()):
         return None
     return _stemmer.stemWord(folded)
@@ -101,11 +104,24 @@ CHUNK_FIELDS = (TextField("title", weight=2.0, b=0.5), TextField("headings", wei
 
 
 K1 = 1.2
+SLIP_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"  # what an analysed term is made of
+MIN_SLIP_LENGTH = 6  # a shorter unknown term is as likely a word of its own (« appli ») as a slip
+
+
+def one_slip_away(term: str) -> set[str]:
+    """Every string one typing slip away from ``term``: a letter dropped, doubled or added, replaced, or swapped with
+    the next one (Damerau's four edits)."""
+    splits = [(term[:i], term[i:]) for i in range(len(term) + 1)]
+    return ({head + tail[1:] for head, tail in splits if tail}
+            | {head + tail[1] + tail[0] + tail[2:] for head, tail in splits if len(tail) > 1}
+            | {head + letter + tail[1:] for head, tail in splits if tail for letter in SLIP_ALPHABET}
+            | {head + letter + tail for head, tail in splits for letter in SLIP_ALPHABET}) - {term}
 
 
 def scoring(fields: Sequence[TextField] = CHUNK_FIELDS, k1: float = K1) -> dict:
-    """What an index's BM25 weights depend on besides the texts (the manifest keeps it: a change rebuilds them)."""
-    return {"k1": k1, "fields": [asdict(spec) for spec in fields]}
+    """What an index's BM25 weights depend on besides the texts, the analyzer's version included (the manifest
+    keeps it: a change rebuilds them)."""
+    return {"k1": k1, "fields": [asdict(spec) for spec in fields], "analyzer": ANALYZER_VERSION}
 
 
 def chunk_fields(title: str, heading_path: Sequence[str], text: str) -> tuple[str, str, str]:
@@ -135,6 +151,19 @@ class BM25Index:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def query_terms(self, query: str) -> list[str]:
+        """The analysed terms of ``query``, each one the corpus does not know read as the term it most likely
+        mistyped (« prestatire » → « prestataire »): a question with a typing slip still finds its documents."""
+        return [self.corrected(term) for term in analyze(query)]
+
+    def corrected(self, term: str) -> str:
+        """``term``, or, when the corpus does not know it and it is long enough, the most frequent known term one
+        slip away (``one_slip_away``); ``term`` itself when there is none."""
+        if term in self.vocabulary or len(term) < MIN_SLIP_LENGTH:
+            return term
+        known = [candidate for candidate in one_slip_away(term) if candidate in self.vocabulary]
+        return min(known, key=lambda candidate: (self.idf(candidate), candidate)) if known else term
 
     @classmethod
     def build(cls, ids: Iterable[int], texts: Iterable[str | Sequence[str]], fields: Sequence[TextField] = (BODY,),
@@ -194,7 +223,7 @@ class BM25Index:
         """BM25 score of every indexed chunk for ``query`` (zeros when no term matches)."""
         scores = np.zeros(len(self.ids), dtype=np.float32)
         indptr, rows, data = self.weights.indptr, self.weights.indices, self.weights.data
-        for column in sorted({self.vocabulary[t] for t in analyze(query) if t in self.vocabulary}):
+        for column in sorted({self.vocabulary[t] for t in self.query_terms(query) if t in self.vocabulary}):
             start, end = indptr[column], indptr[column + 1]
             scores[rows[start:end]] += data[start:end]  # rows are distinct within a column: no lost update
         return scores

@@ -14,6 +14,10 @@ from assistant.question_parts import question_parts
      ["Nos formulaires sont en .docx, est-ce un problème ?", "Quels formats faut-il privilégier ?"]),
     ("Combien de temps vivent les traceurs et combien de temps garder les données ?",
      ["Combien de temps vivent les traceurs", "combien de temps garder les données ?"]),
+    ("Peut-on désactiver les commentaires, ou au moins fermer un fil terminé ?",  # a wish, then its fallback
+     ["Peut-on désactiver les commentaires", "ou au moins fermer un fil terminé ?"]),
+    ("Faut-il refaire tout l'audit, ou à défaut les pages modifiées ?",
+     ["Faut-il refaire tout l'audit", "ou à défaut les pages modifiées ?"]),
 ])
 def test_a_question_asking_two_things_is_read_as_two_parts(question, parts):
     assert question_parts(question) == parts
@@ -23,6 +27,7 @@ def test_a_question_asking_two_things_is_read_as_two_parts(question, parts):
     "Comment ouvrir des données publiques ?",
     "Quels sont les critères et les étapes d'un audit ?",  # one question about two things
     "Faut-il vérifier que le site est accessible et que les données sont à jour ?",  # « et que » : and that
+    "Le fichier doit-il être en CSV ou en JSON ?",  # a choice between two, one answer
 ])
 def test_a_simple_question_stays_whole(question):
     assert question_parts(question) == [question]

@@ -299,6 +299,25 @@ def test_the_distinctive_terms_are_looked_for_in_everything_the_answer_shows():
     assert grounded([began, gathers])  # the answer of a question in two parts shows both sentences
 
 
+def test_the_belief_in_an_answer_counts_every_span_that_shares_a_sentence_with_it():
+    from assistant.reader import Reading, Span
+    from index.chunkstore import StoredChunk
+
+    text = "Le défi dure dix mois. Il commence en septembre. Les équipes sont de trois personnes. Le jury se réunit en juin."
+    chunk = StoredChunk(1, "defi#0", "defi.md", 0, ("Le défi",), text, "section", None, "Le défi", "guide", (), None)
+    other = StoredChunk(2, "jury#0", "jury.md", 0, ("Le jury",), text, "section", None, "Le jury", "guide", (), None)
+    units = split_units(text)
+    shown = Span(chunk, units[0:2], 0, 0, score=2.0)
+    wider = Span(chunk, units[1:3], 0, 1, score=2.0)  # shares « Il commence en septembre » with what is shown
+    apart = Span(chunk, units[3:], 0, 3, score=2.0)  # another sentence of the same passage
+    elsewhere = Span(other, units[0:2], 1, 0, score=2.0)  # the same words, in another passage
+    reading = Reading([shown, wider, apart, elsewhere], [chunk, other], QuestionTerms({}, frozenset()))
+
+    assert reading.share_near([(chunk, shown.start, shown.stop)]) == pytest.approx(0.5)
+    assert reading.share_near([(chunk, 0, None)]) == pytest.approx(0.75)  # the whole passage
+    assert reading.share_near([(chunk, 0, None), (other, 0, 2)]) == pytest.approx(1.0)  # each span counted once
+
+
 def test_the_faq_answer_is_refused_when_the_question_names_another_entity(reader_service):
     answer = reader_service.ask("Quel est le budget de la DITP ?").answer
     assert answer.method != "faq"

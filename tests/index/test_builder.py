@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import json
 import logging
 import os
 import shutil
@@ -157,11 +159,17 @@ def test_killing_a_build_leaves_the_previous_index_intact(tmp_path, embedder, mo
     assert current_build(index_dir) != live
 
 
-def test_a_change_in_ingestion_code_rebuilds_everything(tmp_path, embedder, model_path, monkeypatch):
-    from index import builder
-
+@pytest.mark.parametrize("module, version, reads_again", [
+    ("index.builder", "INGESTION_VERSION", True),  # how files become chunks: everything is read and embedded again
+    ("index.lexical", "ANALYZER_VERSION", False),  # how texts become terms: only the BM25 weights are rebuilt
+])
+def test_a_new_version_of_the_ingestion_or_of_the_analyzer_rebuilds_what_depends_on_it(
+        tmp_path, embedder, model_path, monkeypatch, module, version, reads_again):
     corpus = write_corpus(tmp_path / "corpus")
     build(corpus, tmp_path / "index", embedder, model_path)
-    monkeypatch.setattr(builder, "INGESTION_VERSION", builder.INGESTION_VERSION + 1)
+    monkeypatch.setattr(f"{module}.{version}", getattr(importlib.import_module(module), version) + 1)
     report = build(corpus, tmp_path / "index", embedder, model_path)
-    assert not report.up_to_date and report.files_read == 3
+    assert not report.up_to_date
+    assert (report.files_read == 3 and report.chunks_embedded > 0) if reads_again else report.chunks_embedded == 0
+    manifest = json.loads((current_build(tmp_path / "index") / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["lexical"]["analyzer"] == importlib.import_module("index.lexical").ANALYZER_VERSION

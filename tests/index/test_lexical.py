@@ -46,6 +46,30 @@ def test_a_question_keeps_only_its_meaningful_terms():
     assert len(analyze("innovation publique")) == 2
 
 
+@pytest.mark.parametrize("grouped, plain", [
+    ("la norme EN 301 549", "la norme EN 301549"),
+    ("10 000 usagers", "10000 usagers"),
+    ("3\u202f000 agents", "3000 agents"),  # narrow no-break space, as typographers write it
+    ("1\u00a0619 inspections", "1619 inspections"),
+])
+def test_a_number_written_in_groups_of_three_digits_is_one_term(grouped, plain):
+    assert analyze(grouped) == analyze(plain)
+
+
+def test_a_grouped_number_is_highlighted_whole():
+    text = "La norme EN 301 549 est traduite."
+    assert [text[start:end] for term, start, end in analyze_with_spans(text) if term == "301549"] == ["301 549"]
+    assert [text[start:end] for start, end in term_spans(text, {"301549"})] == ["301 549"]
+
+
+@pytest.mark.parametrize("text, terms", [
+    ("en 2019 300 projets", ["2019", "300", "projet"]),  # a year is not a group of three digits
+    ("article 22 2018", ["articl", "22", "2018"]),
+])
+def test_numbers_side_by_side_that_are_not_groups_of_three_stay_apart(text, terms):
+    assert analyze(text) == terms
+
+
 def test_fold_accents_removes_diacritics_and_opens_ligatures():
     assert fold_accents("Expérimentation à Besançon, cœur de l'Œuvre") == \
         "Experimentation a Besancon, coeur de l'OEuvre"
@@ -118,6 +142,18 @@ def test_query_with_no_known_term_returns_nothing(index):
     assert len(scores) == 0 and len(ids) == 0
     assert not index.scores("cryptographie quantique").any()
     assert len(index.search("le la les de", k=5)[1]) == 0  # only stop words
+
+
+@pytest.mark.parametrize("typed", ["télétravial", "teletravil", "téléttravail", "telétravaill"])
+def test_a_word_mistyped_by_one_slip_still_finds_its_text(index, typed):
+    assert index.query_terms(f"{typed} des agents") == index.query_terms("télétravail des agents")
+    assert index.search(f"{typed} des agents", k=1)[1][0] == 20
+
+
+def test_a_word_unknown_to_the_corpus_with_no_near_spelling_stays_as_it_is(index):
+    assert index.query_terms("cryptographie") == analyze("cryptographie")
+    assert index.query_terms("appli") == ["appli"]  # too short to tell a slip from a word of its own
+    assert index.corrected("collectiv") == "collectiv"  # a known term is never changed
 
 
 def test_k_limits_the_number_of_results(index):
