@@ -100,7 +100,7 @@ class TextField:
 
 BODY = TextField("body")
 # A chunk's document title, its heading path below the title, its text: a heading that says what was asked counts more.
-CHUNK_FIELDS = (TextField("title", weight=2.0, b=0.5), TextField("headings", weight=2.0, b=0.5), BODY)
+CHUNK_FIELDS = (TextField("title", weight=1.5, b=0.5), TextField("headings", weight=1.5, b=0.5), BODY)
 
 
 K1 = 1.2

@@ -226,8 +226,8 @@ HEADING_MATCH = [  # (title, heading path, body): only the first says in its hea
     ("Guide des laboratoires", ("Guide des laboratoires", "Financer un laboratoire"),
      "Plusieurs sources existent : crédits du ministère, appels à projets, fonds de transformation de l'action publique."),
     ("Actualités", ("Actualités", "Brèves"),
-     "Le laboratoire régional présente ses travaux. Un laboratoire peut financer un prototype ; le laboratoire veut "
-     "aussi financer des ateliers et un laboratoire voisin cherche à financer une étude."),
+     "Le laboratoire régional présente ses travaux : il veut financer un prototype, et un laboratoire voisin cherche "
+     "à financer une étude."),
     ("Recrutement", ("Recrutement", "Profils"), "Les équipes recrutent des designers et des développeurs."),
     ("Mois de l'innovation", ("Mois de l'innovation",), "Chaque année en novembre, des événements ouverts aux agents."),
 ]
