@@ -22,7 +22,7 @@ from scipy import sparse
 # plain character class scans about twice as fast as a pattern that looks for elisions. A number written in groups
 # of three digits, as French writes it (« 10 000 agents », « EN 301 549 »), is one word: it finds the same number
 # written without spaces.
-WORD = re.compile(r"(?<!\w)\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d)|[\w\u0300-\u036f]+")
+WORD = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d)|[\w\u0300-\u036f]+")
 ANALYZER_VERSION = 2  # what the terms of a text are; a change rebuilds the BM25 weights
 WORD_CHAR = re.compile(r"[\w\u0300-\u036f]")
 
