@@ -158,7 +158,7 @@
       showPrivacy();
       showExportNote();
     });
-    await Promise.all([loadActivity(), loadGaps(), loadFeedback(), loadCorpus(), followReindex(false)]);
+    await Promise.all([loadActivity(), loadGaps(), loadFeedback(), loadCorpus(), followReindex()]);
   }
 
   function showPrivacy() {
@@ -428,26 +428,28 @@
         if (error.status !== 409) throw error;
         state = await json("/admin/reindex");
       }
-      showReindex(state);
-      await followReindex(true);
+      await follow(state, true);
     });
     button.disabled = false;
   }
 
-  /** Polls the rebuild while it runs; ``announce`` says the outcome of a rebuild started from this page. */
-  async function followReindex(announce) {
-    await guarded("etat-reindexation", async () => {
-      let state = await json("/admin/reindex");
-      while (state.state === "running") {
-        showReindex(state);
-        $("reindexer").disabled = true;
-        await new Promise((resolve) => setTimeout(resolve, REINDEX_POLL_MS));
-        state = await json("/admin/reindex");
-      }
-      $("reindexer").disabled = false;
-      if (announce || state.state === "failed") showReindex(state);
-      if (announce && state.state === "done") await loadCorpus();
-    });
+  /** Shows a rebuild running at page load, and follows it. */
+  async function followReindex() {
+    await guarded("etat-reindexation", async () => follow(await json("/admin/reindex"), false));
+  }
+
+  /** Polls the rebuild while it runs, from ``state`` on; ``announce`` says the outcome of a rebuild started from
+   * this page. */
+  async function follow(state, announce) {
+    while (state.state === "running") {
+      showReindex(state);
+      $("reindexer").disabled = true;
+      await new Promise((resolve) => setTimeout(resolve, REINDEX_POLL_MS));
+      state = await json("/admin/reindex");
+    }
+    $("reindexer").disabled = false;
+    if (announce || state.state === "failed") showReindex(state);
+    if (announce && state.state === "done") await loadCorpus();
   }
 
   function showReindex(state) {
