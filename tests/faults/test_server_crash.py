@@ -20,8 +20,9 @@ from index.builder import BUILDS, current_build
 from index.snapshot import IndexSnapshot
 
 ADMIN_KEY = "cle-admin-crash-0001-0123456789"
+# Enough to embed for a few seconds: the server is killed while the build's folder is still partial.
 LOT = {f"lot/note-{n:02d}.md": f"# Note de service {n}\n\n" + " ".join(
-    f"Phrase {i} de la note {n} sur la modernisation de l'action publique." for i in range(20)) for n in range(12)}
+    f"Phrase {i} de la note {n} sur la modernisation de l'action publique." for i in range(20)) for n in range(48)}
 HACKATHON = {"guides/hackathon.md": "# Organiser un hackathon\n\n"
                                     "Un hackathon réunit pendant quarante-huit heures des développeurs et des agents.\n"}
 
@@ -84,7 +85,7 @@ def test_a_server_killed_during_a_reindex_restarts_on_a_complete_index(tmp_path,
         write_corpus(tmp_path / "corpus", LOT | HACKATHON)
         assert client.post("/admin/reindex").status_code == 202
         deadline = time.monotonic() + 120
-        while not (partial_builds(index_dir) and client.get("/admin/reindex").json()["files_done"] >= 1):
+        while not partial_builds(index_dir):  # created before the first file is read, renamed once all are embedded
             assert client.get("/admin/reindex").json()["state"] == "running", "the reindex ended before it could be killed"
             assert time.monotonic() < deadline
             time.sleep(0.05)
