@@ -211,7 +211,7 @@ def build_for_fleet(settings: Settings, build):
         return built[0]
 
     job = ReindexJob(build_and_announce, lease)
-    if not job.start():
+    if job.start() is None:
         raise RuntimeError(f"Une reconstruction est déjà en cours dans la flotte (démarrée le {job.state.started_at}) : "
                            "réessayez quand elle sera finie (GET /admin/reindex).")
     job.wait()

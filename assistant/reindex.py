@@ -36,7 +36,7 @@ def timestamp() -> str:
 
 
 class ReindexJob:
-    """``start`` returns False while a build runs anywhere in the fleet (``build`` swaps the result in and announces it)."""
+    """``start`` returns None while a build runs anywhere in the fleet (``build`` swaps the result in and announces it)."""
 
     def __init__(self, build: Callable[[Callable[[int, int], None]], BuildReport], lease: BuildLease) -> None:
         self._build = build
@@ -50,15 +50,18 @@ class ReindexJob:
     def state(self) -> ReindexState:
         return ReindexState(**self._lease.job())
 
-    def start(self) -> bool:
+    def start(self) -> ReindexState | None:
+        """Start a build in the background: its state as it starts (running, even if a small build ends at once), or
+        None when one already runs."""
         if not self._lease.acquire(timestamp()):
-            return False
+            return None
+        started = self.state
         self._files = (0, 0)
         self._done.clear()
         self._thread = threading.Thread(target=self._run, name="eclaireur-reindex", daemon=True)
         self._thread.start()
         threading.Thread(target=self._keep_lease, name="eclaireur-reindex-lease", daemon=True).start()
-        return True
+        return started
 
     def wait(self, timeout: float | None = None) -> None:
         if self._thread is not None:

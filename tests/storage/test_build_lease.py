@@ -57,3 +57,16 @@ def test_the_announced_build_is_what_every_process_reads(database_location):
     assert builder.acquire(STARTED)
     builder.release("failed", "2026-11-30T10:01:00+00:00", None, "Disque plein")
     assert replica.announced() == "20261130T100000", "a failed build changes nothing in service"
+
+
+def test_a_build_started_says_it_runs_even_when_it_ends_at_once(database_location):
+    from assistant.reindex import ReindexJob
+    from index.builder import BuildReport
+
+    job = ReindexJob(lambda on_progress: BuildReport(index_path="index", up_to_date=True), BuildLease(Database(database_location), 60.0))
+    started = job.start()
+    job.wait(30)
+    assert started is not None and started.state == "running"  # what POST /admin/reindex answers
+    assert job.state.state == "done"
+    assert job.start() is not None  # free again once done
+    job.wait(30)

@@ -130,11 +130,12 @@ def stats(days: int = Query(30, ge=1, le=3650), service: Eclaireur = Depends(get
 @router.post("/reindex", response_model=ReindexStatus, status_code=202, responses=error_responses(409),
              summary="Reconstruire l'index en arrière-plan")
 def start_reindex(service: Eclaireur = Depends(get_service)) -> ReindexStatus:
-    if not service.reindex.start():
+    started = service.reindex.start()
+    if started is None:
         state = service.reindex.state
         raise HTTPException(409, f"Une reconstruction est déjà en cours (démarrée le {state.started_at}, {state.files_done}/"
                                  f"{state.files_total} fichiers) : suivez son avancement avec GET /admin/reindex.")
-    return ReindexStatus(**asdict(service.reindex.state))
+    return ReindexStatus(**asdict(started))
 
 
 @router.get("/reindex", response_model=ReindexStatus, summary="Avancement de la reconstruction")
