@@ -41,6 +41,8 @@ PATTERNS = {
     "balise HTML `<…>`": re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>"),
     "gabarit liquid `{% %}` `{{ }}`": re.compile(r"\{%|%\}|\{\{|\}\}"),
     "note `[^1]`": re.compile(r"\[\^[^\]]+\]"),
+    "astérisque contre un guillemet `«*` `*»`": re.compile(r"«\s?\*|\*\s?»"),
+    "crédit d'image `By … CC BY-SA`, `- © …`": re.compile(r"(?:^|\n)\W*(?:By|Par) [A-Z][^\n]{0,120}CC[- ]?BY|\s[-–—]\s©"),
 }
 
 

@@ -19,7 +19,9 @@ FORMAT_VERSION = 2
 # 3: a long section's chunks keep its line breaks (list items stay items) and a list stays with its lead-in;
 # 4: a Markdown heading written in HTML (« <h2 class="fr-h6">…</h2> ») is a heading, not a paragraph, and so is a
 #    paragraph that is only a question in bold; an unpublished draft (« published: false », « draft: true ») is skipped.
-INGESTION_VERSION = 4
+# 5: an image's credit line (« By … - Own work, CC BY-SA 4.0, Link », « - © … » after a caption) goes, and so do
+#    asterisks against French quote marks (« «* … *» »).
+INGESTION_VERSION = 5
 FILE = "manifest.json"
 
 

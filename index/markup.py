@@ -1,7 +1,7 @@
 """Inline Markdown, kramdown and HTML markup to the plain text a person reads.
 
-Links keep their label (an autolink its address), images and footnote markers go, emphasis markers,
-attribute lists and stray tags are removed, entities are decoded. Code spans, addresses and backslash
+Links keep their label (an autolink its address), images, their credit lines and footnote markers go, emphasis
+markers, attribute lists and stray tags are removed, entities are decoded. Code spans, addresses and backslash
 escapes are set aside first, so ``snake_case``, ``*.md`` or an address with underscores come out as written.
 """
 
@@ -35,6 +35,14 @@ EMPHASIS = tuple((re.compile(opener), re.compile(closer)) for opener, closer in 
     (r"(?<!\w)_(?=[^\s_])", r"(?<=[^\s_])_(?!\w)"),
 ))
 STRAY_STRONG = re.compile(r"\*{2,}")  # left unpaired or badly spaced (« **6 mai ** »)
+# An asterisk against a French quote mark is emphasis badly spaced (« «* de systématiquement … genre *» »).
+QUOTED_STAR = re.compile(r"«[\s*]*\*[\s*]*|[\s*]*\*[\s*]*»")
+# An image's credit line: who took it, under which licence (« By Isabelle Bideau - Give by the author, CC BY-SA 4.0,
+# Link », « (Photos : CC-BY-SA) »), or a caption's trailing « - © Bastien Guerry, CC BY-SA 4.0 ».
+LICENCE = r"(?i:\bCC[- ]?(?:BY|0)\b|©|\bcreative commons\b|\bdomaine public\b|\bpublic domain\b)"
+CREDIT_LINE = re.compile(rf"^\W*(?:(?:[Bb]y|[Pp]ar)\s+[A-ZÀ-Ý]|(?:[Pp]hotos?|[Cc]rédits?(?: photos?)?)\s*:|©)"
+                         rf"[^!?]{{0,120}}?{LICENCE}[^!?]{{0,60}}$")
+CREDIT_TAIL = re.compile(r"\s+[-–—]\s+©[^©]{0,80}$")
 
 
 def strip_inline(text: str, references: Iterable[str] = ()) -> str:
@@ -60,7 +68,10 @@ def strip_inline(text: str, references: Iterable[str] = ()) -> str:
     text = BARE_URL.sub(lambda m: keep(m.group(0)), text)
     text = HTML_TAG.sub("", text)
     text = STRAY_STRONG.sub("", _until_stable(_drop_emphasis, text))
-    text = html.unescape(text)
+    text = QUOTED_STAR.sub(lambda m: "« " if "«" in m.group(0) else " »", html.unescape(text))
+    if CREDIT_LINE.match(text):
+        return ""
+    text = CREDIT_TAIL.sub("", text)
     return _until_stable(lambda t: PLACEHOLDER.sub(lambda m: kept[int(m.group(1))], t), text)
 
 

@@ -86,6 +86,11 @@ def test_list_bullets_stay_one_item_per_line_with_a_bullet():
     assert text == "Trois formats :\n\n• un webinaire ;\n• un atelier, sur inscription ;\n• une visite.\n• Dernier point."
 
 
+def test_asterisks_against_french_quote_marks_are_emphasis_even_badly_spaced():
+    text = text_of("La circulaire demande «* de recourir à des formules neutres *»… et « *le candidat* ».")
+    assert text == "La circulaire demande « de recourir à des formules neutres »… et « le candidat »."
+
+
 def test_a_product_of_numbers_with_spaced_asterisks_is_kept():
     assert text_of("La surface vaut 2 * 3 * 4 mètres.") == "La surface vaut 2 * 3 * 4 mètres."
 
@@ -124,6 +129,24 @@ def test_images_leave_nothing_even_inside_a_link():
     text = text_of("![Logo](/logo.png) Un texte. [![Badge](/badge.svg)](https://exemple.fr) ![Schéma][schema]\n\n"
                    "[schema]: /schema.png")
     assert text == "Un texte."
+
+
+def test_an_image_credit_line_goes_with_its_image_and_the_text_around_stays():
+    text = text_of('Une journée portes ouvertes.\n\n<p><a href="https://commons.wikimedia.org/f"><img src="p.png" '
+                   'alt="Pesée"></a><br>By Isabelle Bideau - Own work, <a href="https://creativecommons.org/">CC BY-SA '
+                   '4.0</a>, <a href="https://commons.wikimedia.org/c">Link</a></p>\n\n_Par Jules WMFr [CC BY-SA 4.0], '
+                   'depuis Wikimedia Commons_\n\n(Photos : CC-BY-SA Etalab)\n\n'
+                   '_La catégorie de la journée sur Commons - © Bastien Guerry, CC BY-SA 4.0_')
+    assert text.split() == "Une journée portes ouvertes. La catégorie de la journée sur Commons".split()
+
+
+@pytest.mark.parametrize("sentence", [
+    "Par défaut, la licence CC BY 4.0 s'applique aux données publiées.",
+    "Par Etalab, sous licence CC BY 4.0 : le guide explique comment publier des données !",
+    "Le Creative Commons est une famille de licences.",
+])
+def test_a_sentence_about_a_licence_is_not_a_credit_line(sentence):
+    assert text_of(sentence) == sentence
 
 
 # --------------------------------------------------------------------------- HTML and templates
