@@ -9,7 +9,8 @@ the span does not meet the question: none of its terms, or one of its distinctiv
 word) missing from the span and its headings while the meaning is not clearly the same. A question that asks two
 things (``question_parts.py``) gets one span per part, each found by reading that part on its own, from the document
 of the whole question's best span. When other spans of that document score exactly as high as the best (they meet
-the same terms in the same passage), the reader cannot tell them apart: the answer shows them together.
+the same terms in the same passage), the reader cannot tell them apart: the answer shows them together. A question
+that is a FAQ's own question, asked as written or nearly (``faq_asked``), gets that FAQ's answer whole.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ class AnswerConfig:
     """Thresholds calibrated on corpus-real's dev questions (see benchmarks/calibrate_ask.py)."""
 
     min_confidence: float = 0.4
-    faq_whole_words: int = 110  # a FAQ answer up to this length is given whole when its best span is chosen
+    faq_whole_words: int = 120  # a FAQ answer up to this length is given whole when its best span is chosen
+    faq_asked: float = 0.75  # IDF-weighted overlap (Dice) of the question and a FAQ's question at which it is asked
     title_words: int = 6  # a title, or the name heading it, this short opens an answer that does not state it
     meaning_match: float = 0.88  # query-passage e5 cosine at which a span missing a distinctive term still answers
     parts_words: int = 130  # words at most of an answer with one span per part of the question
@@ -77,6 +79,7 @@ class Choice:
     best: Span
     spans: list[Span]
     share: float
+    faq_asked: float = 0.0  # how closely the question is the FAQ question whose answer is shown (0: not one)
 
 
 class AnswerComposer:
@@ -94,9 +97,9 @@ class AnswerComposer:
         if choice is None:
             return self.no_answer(outcome.results[:5], 0.0, {})
         best, reading = choice.best, choice.reading
-        confidence = self.confidence(choice.share, best)
+        confidence = max(self.confidence(choice.share, best), round(choice.faq_asked, 4))
         signals = {name: round(value, 4) for name, value in best.features.items()} | {
-            "answer_share": round(choice.share, 4), "parts": float(len(choice.spans))}
+            "answer_share": round(choice.share, 4), "faq_asked": round(choice.faq_asked, 4), "parts": float(len(choice.spans))}
         met = reading.terms_met(choice.spans)
         coverage, distinctive = reading.terms.coverage(met), reading.terms.distinctive_coverage(met)
         if not self.grounded(coverage, distinctive, best.features["passage_similarity"]):
@@ -114,6 +117,10 @@ class AnswerComposer:
         best = reading.best
         if best is None:
             return None
+        asked = self.faq_asked(reading, snapshot)
+        if asked is not None:
+            span, closeness = asked
+            return Choice(reading, span, [span], reading.share_near([(span.chunk, 0, None)]), closeness)
         spans = self._spans_by_part(question, query_vector, outcome, snapshot, best) \
             if outcome.query == question else []  # a follow-up's parts would lack the context it was read in
         if not spans and not self.gives_whole_passage(best):
@@ -121,6 +128,28 @@ class AnswerComposer:
         whole = not spans and self.gives_whole_passage(best)
         share = reading.share_near([(best.chunk, 0, None)] if whole else [(s.chunk, s.start, s.stop) for s in spans or [best]])
         return Choice(reading, best, spans or [best], share)
+
+    def faq_asked(self, reading: Reading, snapshot: IndexSnapshot) -> tuple[Span, float] | None:
+        """The FAQ answer read whose question is the one asked, as written or nearly, with how close they are: the
+        IDF-weighted Dice overlap of their terms, at least ``faq_asked``, every distinctive term of the question in the
+        FAQ's question (« Quel est le budget de la DITP ? » is not « Quel budget prévoir pour un laboratoire ? »). The
+        answer must be short enough to give whole; the best-scored span of it stands for it. None when no FAQ
+        question is that close."""
+        total, seen = sum(reading.terms.weights.values()), set()
+        best: tuple[Span, float] | None = None
+        for span in reading.spans:  # best-scored first: the first span of a passage stands for it
+            chunk = span.chunk
+            if chunk.vector_id in seen or chunk.kind != "faq" or len(chunk.heading_path) < 2:
+                continue
+            seen.add(chunk.vector_id)
+            terms = set(analyze(chunk.heading_path[-1]))
+            met = reading.terms.met_by(terms)
+            weight = total + sum(snapshot.lexical.idf(term) for term in terms)
+            closeness = min(2 * sum(reading.terms.weights[term] for term in met) / weight, 1.0) if weight else 0.0
+            if closeness >= self.config.faq_asked and reading.terms.distinctive <= met \
+                    and self.gives_whole_passage(span) and (best is None or closeness > best[1]):
+                best = (span, closeness)
+        return best
 
     def _spans_by_part(self, question: str, query_vector: np.ndarray, outcome: SearchOutcome, snapshot: IndexSnapshot,
                        best: Span) -> list[Span]:

@@ -22,6 +22,36 @@ def test_a_faq_question_gets_the_faq_answer_with_its_citation(api):
     assert body["answer_id"] and body["conversation_id"] and body["timings"]["total_ms"] > 0
 
 
+def test_every_question_of_the_bundled_faqs_asked_as_written_gets_its_own_answer_whole(default_service):
+    from index.readers import read_document
+
+    corpus, missed, asked = default_service.settings.corpus_dir, [], 0
+    for path in sorted((corpus / "faq").glob("*.md")):
+        document_id = path.relative_to(corpus).as_posix()
+        for section in read_document(path.read_bytes(), document_id).sections:
+            if not section.is_question:
+                continue
+            asked += 1
+            answer = default_service.ask(section.heading_path[-1]).answer
+            cited = answer.citations[0].chunk if answer.citations else None
+            if not (answer.status == "answered" and answer.method == "faq" and cited.document_id == document_id
+                    and cited.heading_path[-1] == section.heading_path[-1]):
+                missed.append((section.heading_path[-1], answer.status, answer.confidence))
+    assert asked > 100 and not missed, missed
+
+
+def test_a_question_close_to_a_faq_question_but_about_another_entity_is_not_given_its_answer(default_service):
+    from assistant.answers import AnswerComposer
+
+    composer: AnswerComposer = default_service.composer
+    retriever = default_service.retriever
+    question = "Quel est le budget de la DITP ?"  # the FAQ asks « Quel budget prévoir pour un laboratoire d'innovation ? »
+    outcome = retriever.search(question, k=8, mode="hybrid")
+    reading = composer.reader.read(question, outcome.query_vector, outcome, retriever.snapshot)
+    assert any(chunk.heading_path[-1].startswith("Quel budget prévoir") for chunk in reading.passages)  # it was read
+    assert composer.faq_asked(reading, retriever.snapshot) is None
+
+
 def test_a_paraphrased_question_gets_cited_sentences_from_the_guides(api):
     body = api.post("/ask", json={"question": "Quelle école forme les hauts fonctionnaires depuis la suppression de l'ENA ?"}).json()
     assert body["status"] == "answered", body
