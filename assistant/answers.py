@@ -41,7 +41,7 @@ class AnswerConfig:
 
     min_confidence: float = 0.4
     faq_whole_words: int = 120  # a FAQ answer up to this length is given whole when its best span is chosen
-    faq_asked: float = 0.75  # IDF-weighted overlap (Dice) of the question and a FAQ's question at which it is asked
+    faq_question_overlap: float = 0.75  # IDF-weighted Dice overlap with a FAQ's question at which it is the one asked
     title_words: int = 6  # a title, or the name heading it, this short opens an answer that does not state it
     meaning_match: float = 0.88  # query-passage e5 cosine at which a span missing a distinctive term still answers
     parts_words: int = 130  # words at most of an answer with one span per part of the question
@@ -131,10 +131,10 @@ class AnswerComposer:
 
     def faq_asked(self, reading: Reading, snapshot: IndexSnapshot) -> tuple[Span, float] | None:
         """The FAQ answer read whose question is the one asked, as written or nearly, with how close they are: the
-        IDF-weighted Dice overlap of their terms, at least ``faq_asked``, every distinctive term of the question in the
-        FAQ's question (« Quel est le budget de la DITP ? » is not « Quel budget prévoir pour un laboratoire ? »). The
-        answer must be short enough to give whole; the best-scored span of it stands for it. None when no FAQ
-        question is that close."""
+        IDF-weighted Dice overlap of their terms, at least ``faq_question_overlap``, every distinctive term of the
+        question in the FAQ's question (« Quel est le budget de la DITP ? » is not « Quel budget prévoir pour un
+        laboratoire ? »). The answer must be short enough to give whole; its best-scored span stands for it. None when
+        no FAQ question is that close."""
         total, seen = sum(reading.terms.weights.values()), set()
         best: tuple[Span, float] | None = None
         for span in reading.spans:  # best-scored first: the first span of a passage stands for it
@@ -146,7 +146,7 @@ class AnswerComposer:
             met = reading.terms.met_by(terms)
             weight = total + sum(snapshot.lexical.idf(term) for term in terms)
             closeness = min(2 * sum(reading.terms.weights[term] for term in met) / weight, 1.0) if weight else 0.0
-            if closeness >= self.config.faq_asked and reading.terms.distinctive <= met \
+            if closeness >= self.config.faq_question_overlap and reading.terms.distinctive <= met \
                     and self.gives_whole_passage(span) and (best is None or closeness > best[1]):
                 best = (span, closeness)
         return best
