@@ -99,7 +99,8 @@ class AnswerComposer:
         best, reading = choice.best, choice.reading
         confidence = max(self.confidence(choice.share, best), round(choice.faq_asked, 4))
         signals = {name: round(value, 4) for name, value in best.features.items()} | {
-            "answer_share": round(choice.share, 4), "faq_asked": round(choice.faq_asked, 4), "parts": float(len(choice.spans))}
+            "answer_share": round(choice.share, 4), "faq_asked": round(choice.faq_asked, 4),
+            "parts": float(len(choice.spans))}
         met = reading.terms_met(choice.spans)
         coverage, distinctive = reading.terms.coverage(met), reading.terms.distinctive_coverage(met)
         if not self.grounded(coverage, distinctive, best.features["passage_similarity"]):
