@@ -10,7 +10,8 @@ word) missing from the span and its headings while the meaning is not clearly th
 things (``question_parts.py``) gets one span per part, each found by reading that part on its own, from the document
 of the whole question's best span. When other spans of that document score exactly as high as the best (they meet
 the same terms in the same passage), the reader cannot tell them apart: the answer shows them together. A question
-that is a FAQ's own question, asked as written or nearly (``faq_asked``), gets that FAQ's answer whole.
+that is a FAQ's own question, asked as written or nearly (``faq_asked``), gets that FAQ's answer whole. A how-to
+question about what a guide's title names gets the guide's steps, or the section its action names (``outline.py``).
 """
 
 from __future__ import annotations
@@ -27,11 +28,17 @@ from index.embedding import TextEncoder
 from index.lexical import analyze
 from index.snapshot import IndexSnapshot
 
+from .outline import GuidePart, OutlineConfig, guide_part
 from .question_parts import question_parts
 from .reader import Reader, ReaderConfig, Reading, Span
 from .retrieval import DocumentHit, SearchOutcome
 
 TIE = 1e-9  # two span scores closer than this are the same score
+# What a question asks for, by its interrogative word: « comment mesurer… » is not « pourquoi mesurer… ».
+INTERROGATIVES = {"comment": "how", "pourquoi": "why", "quand": "when", "combien": "how much", "où": "where",
+                  "qui": "who", "quoi": "what", "quel": "what", "quelle": "what", "quels": "what", "quelles": "what",
+                  "lequel": "what", "laquelle": "what", "lesquels": "what", "lesquelles": "what"}
+INTERROGATIVE = re.compile(r"\b(?:qu['’]est-ce|" + "|".join(INTERROGATIVES) + r")\b", re.IGNORECASE)
 TITLE_HEAD = re.compile(r"\s*[,:;|–—]\s+|\s+-\s+")  # where a title's leading name ends
 
 
@@ -48,6 +55,7 @@ class AnswerConfig:
     # confidence = sigmoid(w · (logit of the answer's share, its context coverage, its passage similarity) + bias)
     calibration: tuple[float, float, float, float] = (0.661, 0.551, 6.396, -6.147)
     reader: ReaderConfig = field(default_factory=ReaderConfig)
+    outline: OutlineConfig = field(default_factory=OutlineConfig)
 
 
 @dataclass
@@ -80,6 +88,8 @@ class Choice:
     spans: list[Span]
     share: float
     faq_asked: float = 0.0  # how closely the question is the FAQ question whose answer is shown (0: not one)
+    section_asked: float = 0.0  # how closely a how-to question names the guide whose section is shown (0: not one)
+    guide_steps: GuidePart | None = None  # the steps of the guide (or section) that a how-to question asks for
 
 
 class AnswerComposer:
@@ -97,10 +107,12 @@ class AnswerComposer:
         if choice is None:
             return self.no_answer(outcome.results[:5], 0.0, {})
         best, reading = choice.best, choice.reading
-        confidence = max(self.confidence(choice.share, best), round(choice.faq_asked, 4))
+        if choice.guide_steps is not None:
+            return self._steps_answer(choice, outcome)
+        confidence = max(self.confidence(choice.share, best), round(choice.faq_asked, 4), choice.section_asked)
         signals = {name: round(value, 4) for name, value in best.features.items()} | {
             "answer_share": round(choice.share, 4), "faq_asked": round(choice.faq_asked, 4),
-            "parts": float(len(choice.spans))}
+            "section_asked": choice.section_asked, "parts": float(len(choice.spans))}
         met = reading.terms_met(choice.spans)
         coverage, distinctive = reading.terms.coverage(met), reading.terms.distinctive_coverage(met)
         if not self.grounded(coverage, distinctive, best.features["passage_similarity"]):
@@ -118,10 +130,17 @@ class AnswerComposer:
         best = reading.best
         if best is None:
             return None
-        asked = self.faq_asked(reading, snapshot)
+        asked = self.faq_asked(outcome.query, reading, snapshot)
         if asked is not None:
             span, closeness = asked
             return Choice(reading, span, [span], reading.share_near([(span.chunk, 0, None)]), closeness)
+        part = guide_part(question, reading, snapshot, self.config.outline) if outcome.query == question else None
+        if part is not None and part.steps:
+            return Choice(reading, best, [best], 0.0, guide_steps=part)
+        section_span = _opening(reading, part) if part else None
+        if section_span is not None:
+            shown = [(section_span.chunk, section_span.start, section_span.stop)]
+            return Choice(reading, section_span, [section_span], reading.share_near(shown), section_asked=part.closeness)
         spans = self._spans_by_part(question, query_vector, outcome, snapshot, best) \
             if outcome.query == question else []  # a follow-up's parts would lack the context it was read in
         if not spans and not self.gives_whole_passage(best):
@@ -130,13 +149,14 @@ class AnswerComposer:
         share = reading.share_near([(best.chunk, 0, None)] if whole else [(s.chunk, s.start, s.stop) for s in spans or [best]])
         return Choice(reading, best, spans or [best], share)
 
-    def faq_asked(self, reading: Reading, snapshot: IndexSnapshot) -> tuple[Span, float] | None:
+    def faq_asked(self, question: str, reading: Reading, snapshot: IndexSnapshot) -> tuple[Span, float] | None:
         """The FAQ answer read whose question is the one asked, as written or nearly, with how close they are: the
         IDF-weighted Dice overlap of their terms, at least ``faq_question_overlap``, every distinctive term of the
         question in the FAQ's question (« Quel est le budget de la DITP ? » is not « Quel budget prévoir pour un
-        laboratoire ? »). The answer must be short enough to give whole; its best-scored span stands for it. None when
+        laboratoire ? »), and no other interrogative word (« Comment mesurer l'impact… ? » is not « Pourquoi mesurer
+        l'impact… ? »). The answer must be short enough to give whole; its best-scored span stands for it. None when
         no FAQ question is that close."""
-        total, seen = sum(reading.terms.weights.values()), set()
+        total, seen, asked = sum(reading.terms.weights.values()), set(), asks_for(question)
         best: tuple[Span, float] | None = None
         for span in reading.spans:  # best-scored first: the first span of a passage stands for it
             chunk = span.chunk
@@ -148,7 +168,8 @@ class AnswerComposer:
             weight = total + sum(snapshot.lexical.idf(term) for term in terms)
             closeness = min(2 * sum(reading.terms.weights[term] for term in met) / weight, 1.0) if weight else 0.0
             if closeness >= self.config.faq_question_overlap and reading.terms.distinctive <= met \
-                    and self.gives_whole_passage(span) and (best is None or closeness > best[1]):
+                    and asks_for(chunk.heading_path[-1]) in (asked, None) and self.gives_whole_passage(span) \
+                    and (best is None or closeness > best[1]):
                 best = (span, closeness)
         return best
 
@@ -203,14 +224,17 @@ class AnswerComposer:
              + similarity_weight * best.features["passage_similarity"] + bias)
         return round(1 / (1 + math.exp(-z)), 4)
 
-    def render(self, span: Span) -> tuple[str, str, bool]:
-        """(answer text with its citation marker, quote, whether it is a whole FAQ answer) for ``span``."""
+    def render(self, span: Span, in_section: bool = False) -> tuple[str, str, bool]:
+        """(answer text with its citation marker, quote, whether it is a whole FAQ answer) for ``span``; ``in_section``:
+        it answers from the section a how-to question asked for, whose heading then opens it with the guide's title."""
         chunk = span.chunk
         whole_faq = self.gives_whole_passage(span)
         quote = chunk.text if whole_faq else span.text
         text = f"{_as_sentence(quote)} [1]"
         subject = None if whole_faq else subject_of(chunk.title, quote, self.config.title_words)
-        if subject:
+        if in_section and len(chunk.heading_path) >= 2:
+            text = f"« {chunk.title} » ({chunk.heading_path[-1]}) : {text}"
+        elif subject:
             text = f"« {subject} » : {text}"
         return text, quote, whole_faq
 
@@ -237,9 +261,12 @@ class AnswerComposer:
 
     def text_of(self, choice: Choice) -> tuple[str, list[Citation], bool]:
         """(answer text, citations, whether it is a whole FAQ answer) for what ``choice`` shows."""
+        if choice.guide_steps is not None:
+            steps = choice.guide_steps
+            return f"{steps.text} [1]", [Citation(1, steps.first_chunk, steps.text)], False
         if len(choice.spans) > 1:
             return *self.render_parts(choice.spans), False
-        text, quote, whole_faq = self.render(choice.best)
+        text, quote, whole_faq = self.render(choice.best, in_section=bool(choice.section_asked))
         return text, [Citation(1, choice.best.chunk, quote)], whole_faq
 
     def _answer(self, choice: Choice, outcome: SearchOutcome, confidence: float, signals: dict[str, float]) -> Answer:
@@ -248,10 +275,32 @@ class AnswerComposer:
         return Answer("answered", text, confidence, citations, related, "faq" if whole_faq else "extractive", signals,
                       choice.reading.passages)
 
+    def _steps_answer(self, choice: Choice, outcome: SearchOutcome) -> Answer:
+        """The steps of a guide or of its section, cited; as sure as the question names the guide."""
+        steps = choice.guide_steps
+        text, citations, _ = self.text_of(choice)
+        related = [r for r in outcome.results if r.best.chunk.document_id != steps.document_id][:5]
+        signals = {"guide_steps": steps.closeness, "parts": float(len(steps.steps))}
+        return Answer("answered", text, steps.closeness, citations, related, "extractive", signals, choice.reading.passages)
+
     @staticmethod
     def no_answer(related: list[DocumentHit], confidence: float, signals: dict[str, float],
                   passages: list[StoredChunk] | None = None) -> Answer:
         return Answer("no_answer", no_answer_text(related), confidence, [], related[:5], "none", signals, passages or [])
+
+
+def _opening(reading: Reading, part: GuidePart) -> Span | None:
+    """The best span read that opens the section ``part`` names (its first passage, from its first sentence), else
+    the best span read in it; None when the reader read none of it."""
+    inside = [span for span in reading.spans if part.holds(span.chunk)]
+    opening = [span for span in inside if span.chunk.vector_id == part.first_chunk.vector_id and span.start == 0]
+    return (opening or inside or [None])[0]
+
+
+def asks_for(question: str) -> str | None:
+    """What ``question`` asks for by its first interrogative word (« how », « why », « when »…), None without one."""
+    match = INTERROGATIVE.search(question)
+    return None if match is None else INTERROGATIVES.get(match.group(0).lower(), "what")
 
 
 def _overlap(one: Span, other: Span) -> bool:

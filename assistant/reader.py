@@ -113,8 +113,11 @@ def candidate_spans(chunk: StoredChunk, units: list[Unit], rank: int, config: Re
     """Every run of 1 to ``max_units`` units within the word budget that does not end on a promise (« … : »), and
     every list with the sentence that introduces it. A list comes whole, never with only some of its items: all of them
     when they fit the list budget, else the first sentence of each item (a list of long items states its points
-    there). A list that goes on in the next passage (``continuation``, its first items) is read to its end."""
+    there). A list that goes on in the next passage (``continuation``, its first items) is read to its end. A list that
+    opens the passage is introduced by its heading: it is a span of its own too."""
     spans = []
+    if len(units) > 1 and units[0].is_item and units[1].is_item:
+        spans.append(_list_span(chunk, [*units, *continuation], 0, rank, config))
     for start in range(len(units)):
         if _introduces_list(units, start):
             spans.append(_list_span(chunk, [*units, *continuation], start, rank, config))
@@ -133,7 +136,8 @@ def candidate_spans(chunk: StoredChunk, units: list[Unit], rank: int, config: Re
 
 
 def _list_span(chunk: StoredChunk, units: list[Unit], lead_in: int, rank: int, config: ReaderConfig) -> Span:
-    """The lead-in at ``lead_in`` with its items: all of them, or the first sentence of each, within the budget."""
+    """The lead-in at ``lead_in`` with its items (or, for a list that opens its passage, its first item with the
+    others): all of them, or the first sentence of each, within the budget."""
     end = lead_in + 1
     while end < len(units) and units[end].is_item:
         end += 1

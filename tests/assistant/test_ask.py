@@ -49,7 +49,7 @@ def test_a_question_close_to_a_faq_question_but_about_another_entity_is_not_give
     outcome = retriever.search(question, k=8, mode="hybrid")
     reading = composer.reader.read(question, outcome.query_vector, outcome, retriever.snapshot)
     assert any(chunk.heading_path[-1].startswith("Quel budget prévoir") for chunk in reading.passages)  # it was read
-    assert composer.faq_asked(reading, retriever.snapshot) is None
+    assert composer.faq_asked(question, reading, retriever.snapshot) is None
 
 
 def test_a_paraphrased_question_gets_cited_sentences_from_the_guides(api):

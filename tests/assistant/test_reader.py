@@ -162,6 +162,13 @@ def test_a_lead_in_sentence_keeps_its_list_items_together():
 
 
 
+def test_a_list_that_opens_its_passage_is_introduced_by_its_heading_and_read_whole():
+    units = split_units("• des post-it ;\n• des feutres ;\n• des gommettes ;\n• un minuteur.\nRédigez ensuite un déroulé.")
+    spans = candidate_spans(chunk=None, units=units, rank=0, config=_config())
+    assert "des post-it ; des feutres ; des gommettes ; un minuteur." in [s.text for s in spans]
+    assert max(len(s.units) for s in spans if s.start == 1) == 3  # its items alone are still ordinary sentences
+
+
 def test_no_span_stops_on_a_promise_nor_cuts_a_list_from_its_lead_in():
     units = split_units("Le service est ouvert à tous. Pour candidater, il faut :\n• un projet ;\n• une équipe.\n"
                         "Les dossiers sont lus en juin :\nla commission se réunit ensuite.")
