@@ -39,6 +39,10 @@ INTERROGATIVES = {"comment": "how", "pourquoi": "why", "quand": "when", "combien
                   "qui": "who", "quoi": "what", "quel": "what", "quelle": "what", "quels": "what", "quelles": "what",
                   "lequel": "what", "laquelle": "what", "lesquels": "what", "lesquelles": "what"}
 INTERROGATIVE = re.compile(r"\b(?:qu['’]est-ce|" + "|".join(INTERROGATIVES) + r")\b", re.IGNORECASE)
+# A question that opens on an interrogative word asks for something a bare « oui » or « non » does not state.
+OPEN_QUESTION = re.compile(r"^\s*(?:et|mais|alors)?\s*(?:comment|pourquoi|quand|combien|où|qui|que|quels?|quelles?"
+                           r"|qu['’]est-ce|à\s+qui|de\s+quoi|avec\s+qui)\b", re.IGNORECASE)
+YES_OR_NO = re.compile(r"^\W*(?:oui|non)\b", re.IGNORECASE)
 TITLE_HEAD = re.compile(r"\s*[,:;|–—]\s+|\s+-\s+")  # where a title's leading name ends
 
 
@@ -118,7 +122,7 @@ class AnswerComposer:
         if not self.grounded(coverage, distinctive, best.features["passage_similarity"]):
             confidence = round(confidence * distinctive * coverage, 4)
             return self.no_answer(outcome.results[:5], confidence, signals, reading.passages)
-        if confidence < self.config.min_confidence:
+        if confidence < self.config.min_confidence or yes_or_no_to_an_open_question(question, self.text_of(choice)[1][0].quote):
             return self.no_answer(outcome.results[:5], confidence, signals, reading.passages)
         return self._answer(choice, outcome, confidence, signals)
 
@@ -295,6 +299,12 @@ def _opening(reading: Reading, part: GuidePart) -> Span | None:
     inside = [span for span in reading.spans if part.holds(span.chunk)]
     opening = [span for span in inside if span.chunk.vector_id == part.first_chunk.vector_id and span.start == 0]
     return (opening or inside or [None])[0]
+
+
+def yes_or_no_to_an_open_question(question: str, quote: str) -> bool:
+    """Whether ``quote`` opens on « oui » or « non » though ``question`` asks how, why, when, who, what…: « Comment
+    lancer une expérimentation ? » is not answered by « Oui. Le RGPD s'applique à toute expérimentation… »."""
+    return bool(YES_OR_NO.match(quote)) and bool(OPEN_QUESTION.match(question))
 
 
 def asks_for(question: str) -> str | None:

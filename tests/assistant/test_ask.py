@@ -170,3 +170,22 @@ def test_another_key_can_neither_continue_forget_nor_rate_a_conversation(default
         assert client.post("/feedback", json={"answer_id": follow_up["answer_id"], "useful": True},
                            headers=as_key(admin)).status_code == 200
         assert client.delete(f"/conversations/{conversation}", headers=as_key(admin)).status_code == 204
+
+
+def test_a_question_asking_how_is_never_answered_by_a_bare_yes_or_no(default_service):
+    # the FAQ « Le RGPD s'applique-t-il à une expérimentation ? » answers « Oui. … » and shares the question's words
+    answer = default_service.ask("Comment lancer une expérimentation dans ma collectivité ?").answer
+    assert answer.status == "no_answer" or not re.match(r"\W*(oui|non)\b", answer.citations[0].quote, re.I), answer.text
+
+
+def test_a_bare_yes_or_no_answers_only_a_question_that_asks_yes_or_no():
+    from assistant.answers import yes_or_no_to_an_open_question
+
+    quote = "Oui. Le règlement général sur la protection des données s'applique à toute expérimentation."
+    for question in ("Comment lancer une expérimentation ?", "Quel texte s'applique ?", "Qu'est-ce qui s'applique ?",
+                     "Et pourquoi le RGPD s'applique-t-il ?"):
+        assert yes_or_no_to_an_open_question(question, quote), question
+    for question in ("Le RGPD s'applique-t-il à une expérimentation ?", "Est-ce que le RGPD s'applique ?",
+                     "Les agents qui expérimentent sont-ils concernés ?"):
+        assert not yes_or_no_to_an_open_question(question, quote), question
+    assert not yes_or_no_to_an_open_question("Comment lancer une expérimentation ?", "Nonobstant ce qui précède, …")
