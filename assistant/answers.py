@@ -228,15 +228,19 @@ class AnswerComposer:
              + similarity_weight * best.features["passage_similarity"] + bias)
         return round(1 / (1 + math.exp(-z)), 4)
 
-    def render(self, span: Span, in_section: bool = False) -> tuple[str, str, bool]:
-        """(answer text with its citation marker, quote, whether it is a whole FAQ answer) for ``span``; ``in_section``:
-        it answers from the section a how-to question asked for, whose heading then opens it with the guide's title."""
+    def render(self, span: Span, in_section: bool = False, faq_asked: bool = False) -> tuple[str, str, bool]:
+        """(answer text with its citation marker, quote, whether it is a whole FAQ answer) for ``span``. ``in_section``:
+        it answers from the section a how-to question asked for, whose heading then opens it with the guide's title.
+        A FAQ answer that opens on « oui » or « non » to a question other than the one asked (not ``faq_asked``) says
+        which question it answers: its « oui » may be the « non » of the question asked."""
         chunk = span.chunk
         whole_faq = self.gives_whole_passage(span)
         quote = chunk.text if whole_faq else span.text
         text = f"{_as_sentence(quote)} [1]"
         subject = None if whole_faq else subject_of(chunk.title, quote, self.config.title_words)
-        if in_section and len(chunk.heading_path) >= 2:
+        if whole_faq and not faq_asked and YES_OR_NO.match(quote) and len(chunk.heading_path) >= 2:
+            text = f"À la question « {chunk.heading_path[-1]} », la FAQ répond : {text}"
+        elif in_section and len(chunk.heading_path) >= 2:
             text = f"« {chunk.title} » ({chunk.heading_path[-1]}) : {text}"
         elif subject:
             text = f"« {subject} » : {text}"
@@ -270,7 +274,7 @@ class AnswerComposer:
             return f"{steps.text} [1]", [Citation(1, steps.first_chunk, steps.text)], False
         if len(choice.spans) > 1:
             return *self.render_parts(choice.spans), False
-        text, quote, whole_faq = self.render(choice.best, in_section=bool(choice.section_asked))
+        text, quote, whole_faq = self.render(choice.best, bool(choice.section_asked), bool(choice.faq_asked))
         return text, [Citation(1, choice.best.chunk, quote)], whole_faq
 
     def _answer(self, choice: Choice, outcome: SearchOutcome, confidence: float, signals: dict[str, float]) -> Answer:

@@ -189,3 +189,11 @@ def test_a_bare_yes_or_no_answers_only_a_question_that_asks_yes_or_no():
                      "Les agents qui expérimentent sont-ils concernés ?"):
         assert not yes_or_no_to_an_open_question(question, quote), question
     assert not yes_or_no_to_an_open_question("Comment lancer une expérimentation ?", "Nonobstant ce qui précède, …")
+
+
+def test_a_faq_yes_or_no_given_for_another_question_says_which_question_it_answers(default_service):
+    # « Faut-il un texte… ? » is not « Une administration a-t-elle le droit d'expérimenter ? », whose answer is « Oui. »
+    answer = default_service.ask("Faut-il un texte de loi pour expérimenter ?").answer
+    assert answer.status == "answered" and answer.method == "faq", answer.text
+    assert answer.text.startswith("À la question « Une administration a-t-elle le droit d'expérimenter ? », la FAQ "
+                                  "répond : Oui."), answer.text
