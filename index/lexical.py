@@ -23,14 +23,14 @@ from scipy import sparse
 # of three digits, as French writes it (« 10 000 agents », « EN 301 549 »), is one word: it finds the same number
 # written without spaces.
 WORD = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d)|[\w\u0300-\u036f]+")
-ANALYZER_VERSION = 2  # what the terms of a text are; a change rebuilds the BM25 weights
+ANALYZER_VERSION = 3  # what the terms of a text are; a change rebuilds the BM25 weights
 WORD_CHAR = re.compile(r"[\w\u0300-\u036f]")
 
 FRENCH_STOP_WORDS = frozenset("""
 a afin ai aie aient aies ait alors as au aucun aucune aupres auquel aura aurai auraient aurais aurait
 auras aurez auriez aurions aurons auront aussi autre autres aux auxquelles auxquels avaient avais avait
 avant avec avez aviez avions avoir avons ayant ayez ayons c ca ce ceci cela celle celles celui cependant
-ces cet cette ceux chacun chacune chaque chez ci comme comment d dans de des desquelles desquels dont du
+ces cet cette ceux chacun chacune chaque chez ci combien comme comment d dans de des desquelles desquels dont du
 duquel elle elles en encore entre es est et etaient etais etait etant etc ete etes etiez etions etre eu
 eue eues eumes eurent eus eusse eussent eusses eussiez eussions eut eutes eux fait faites fois font
 furent fus fusse fussent fusses fussiez fussions fut futes ici il ils j je jusqu l la laquelle le lequel

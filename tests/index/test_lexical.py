@@ -46,6 +46,13 @@ def test_a_question_keeps_only_its_meaningful_terms():
     assert len(analyze("innovation publique")) == 2
 
 
+@pytest.mark.parametrize("question", ["Comment participer à un atelier ?", "Pourquoi participer à un atelier ?",
+                                      "Quand participer à un atelier ?", "Combien participer à un atelier ?"])
+def test_the_interrogative_word_is_not_a_term_to_find(question):
+    # « combien », rare in guides, would otherwise be a question's rarest term: one its answer must state
+    assert analyze(question) == analyze("participer atelier")
+
+
 @pytest.mark.parametrize("grouped, plain", [
     ("la norme EN 301 549", "la norme EN 301549"),
     ("10 000 usagers", "10000 usagers"),
