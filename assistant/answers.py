@@ -29,20 +29,12 @@ from index.lexical import analyze
 from index.snapshot import IndexSnapshot
 
 from .outline import GuidePart, OutlineConfig, guide_part
+from .question_kind import YES_OR_NO, asks_for, states_no_quantity_asked, yes_or_no_to_an_open_question
 from .question_parts import question_parts
 from .reader import Reader, ReaderConfig, Reading, Span
 from .retrieval import DocumentHit, SearchOutcome
 
 TIE = 1e-9  # two span scores closer than this are the same score
-# What a question asks for, by its interrogative word: « comment mesurer… » is not « pourquoi mesurer… ».
-INTERROGATIVES = {"comment": "how", "pourquoi": "why", "quand": "when", "combien": "how much", "où": "where",
-                  "qui": "who", "quoi": "what", "quel": "what", "quelle": "what", "quels": "what", "quelles": "what",
-                  "lequel": "what", "laquelle": "what", "lesquels": "what", "lesquelles": "what"}
-INTERROGATIVE = re.compile(r"\b(?:qu['’]est-ce|" + "|".join(INTERROGATIVES) + r")\b", re.IGNORECASE)
-# A question that opens on an interrogative word asks for something a bare « oui » or « non » does not state.
-OPEN_QUESTION = re.compile(r"^\s*(?:et|mais|alors)?\s*(?:comment|pourquoi|quand|combien|où|qui|que|quels?|quelles?"
-                           r"|qu['’]est-ce|à\s+qui|de\s+quoi|avec\s+qui)\b", re.IGNORECASE)
-YES_OR_NO = re.compile(r"^\W*(?:oui|non)\b", re.IGNORECASE)
 TITLE_HEAD = re.compile(r"\s*[,:;|–—]\s+|\s+-\s+")  # where a title's leading name ends
 
 
@@ -122,7 +114,7 @@ class AnswerComposer:
         if not self.grounded(coverage, distinctive, best.features["passage_similarity"]):
             confidence = round(confidence * distinctive * coverage, 4)
             return self.no_answer(outcome.results[:5], confidence, signals, reading.passages)
-        if confidence < self.config.min_confidence or yes_or_no_to_an_open_question(question, self.text_of(choice)[1][0].quote):
+        if confidence < self.config.min_confidence or not self.of_the_kind_asked(question, choice):
             return self.no_answer(outcome.results[:5], confidence, signals, reading.passages)
         return self._answer(choice, outcome, confidence, signals)
 
@@ -212,6 +204,14 @@ class AnswerComposer:
     def gives_whole_passage(self, span: Span) -> bool:
         """A short FAQ answer is given whole rather than cut."""
         return span.chunk.kind == "faq" and len(span.chunk.text.split()) <= self.config.faq_whole_words
+
+    def of_the_kind_asked(self, question: str, choice: Choice) -> bool:
+        """Whether what ``choice`` shows is the kind of answer ``question`` asks for: not a bare « oui » or « non » to
+        a question that asks how, why, who…, and a quantity (or « cela dépend ») to one that asks how many, how long…
+        (a FAQ's answer to its own question aside). The meaning of a passage cannot vouch for a number it lacks."""
+        quotes = [citation.quote for citation in self.text_of(choice)[1]]
+        return not yes_or_no_to_an_open_question(question, quotes[0]) and (
+            bool(choice.faq_asked) or not states_no_quantity_asked(question, " ".join(quotes)))
 
     def grounded(self, coverage: float, distinctive: float, similarity: float) -> bool:
         """Whether what the answer shows meets the question: it shares its terms (``coverage``, with the headings of
@@ -303,18 +303,6 @@ def _opening(reading: Reading, part: GuidePart) -> Span | None:
     inside = [span for span in reading.spans if part.holds(span.chunk)]
     opening = [span for span in inside if span.chunk.vector_id == part.first_chunk.vector_id and span.start == 0]
     return (opening or inside or [None])[0]
-
-
-def yes_or_no_to_an_open_question(question: str, quote: str) -> bool:
-    """Whether ``quote`` opens on « oui » or « non » though ``question`` asks how, why, when, who, what…: « Comment
-    lancer une expérimentation ? » is not answered by « Oui. Le RGPD s'applique à toute expérimentation… »."""
-    return bool(YES_OR_NO.match(quote)) and bool(OPEN_QUESTION.match(question))
-
-
-def asks_for(question: str) -> str | None:
-    """What ``question`` asks for by its first interrogative word (« how », « why », « when »…), None without one."""
-    match = INTERROGATIVE.search(question)
-    return None if match is None else INTERROGATIVES.get(match.group(0).lower(), "what")
 
 
 def _overlap(one: Span, other: Span) -> bool:

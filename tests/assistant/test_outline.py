@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answers import asks_for
 from assistant.outline import procedure_of
 
 EXPERIMENT_GUIDE = "guides/conduire-une-experimentation.md"
@@ -91,8 +90,3 @@ def test_a_procedure_is_asked_by_how_to_do_or_by_its_steps(question, terms, acti
 def test_a_question_without_an_action_to_do_asks_no_procedure(question):
     assert procedure_of(question) is None
 
-
-def test_what_a_question_asks_for_is_told_by_its_interrogative_word():
-    assert asks_for("Comment mesurer l'impact ?") == "how" != asks_for("Pourquoi mesurer l'impact ?") == "why"
-    assert asks_for("C'est quoi un lab ?") == asks_for("Qu'est-ce qu'un lab ?") == asks_for("Quel est le rôle du lab ?")
-    assert asks_for("Les retours des agents comptent-ils ?") is None

@@ -1,0 +1,40 @@
+"""What kind of answer a question asks for: what its interrogative word asks, whether « oui » can answer it, and
+whether it asks for a quantity that the answer must state."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.question_kind import asks_for, states_no_quantity_asked, yes_or_no_to_an_open_question
+
+
+def test_what_a_question_asks_for_is_told_by_its_interrogative_word():
+    assert asks_for("Comment mesurer l'impact ?") == "how" != asks_for("Pourquoi mesurer l'impact ?") == "why"
+    assert asks_for("C'est quoi un lab ?") == asks_for("Qu'est-ce qu'un lab ?") == asks_for("Quel est le rôle du lab ?")
+    assert asks_for("Les retours des agents comptent-ils ?") is None
+
+
+def test_a_bare_yes_or_no_answers_only_a_question_that_asks_yes_or_no():
+    quote = "Oui. Le règlement général sur la protection des données s'applique à toute expérimentation."
+    for question in ("Comment lancer une expérimentation ?", "Quel texte s'applique ?", "Qu'est-ce qui s'applique ?",
+                     "Et pourquoi le RGPD s'applique-t-il ?"):
+        assert yes_or_no_to_an_open_question(question, quote), question
+    for question in ("Le RGPD s'applique-t-il à une expérimentation ?", "Est-ce que le RGPD s'applique ?",
+                     "Les agents qui expérimentent sont-ils concernés ?"):
+        assert not yes_or_no_to_an_open_question(question, quote), question
+    assert not yes_or_no_to_an_open_question("Comment lancer une expérimentation ?", "Nonobstant ce qui précède, …")
+
+
+@pytest.mark.parametrize("answer", ["Un site simple demandera quelques jours de travail.", "Comptez 13 mois au plus.",
+                                    "Un groupe de huit à quinze personnes.", "18 % des EIG sont des femmes.",
+                                    "à raison d'un jour par semaine", "Le budget dépend fortement de son ambition."])
+def test_an_answer_to_a_question_asking_for_a_quantity_states_one(answer):
+    assert not states_no_quantity_asked("Combien de temps prend un audit ?", answer)
+
+
+def test_an_answer_that_states_no_quantity_does_not_answer_how_many():
+    assert states_no_quantity_asked("Combien de temps prend un audit ?", "Commencez par un diagnostic flash.")
+    assert states_no_quantity_asked("Quel est le délai de réponse ?", "La CNIL répond par courrier.")
+    # the question's own number is not an answer: « pendant les 10 mois » asks, it does not tell
+    assert states_no_quantity_asked("Combien de jours de congés pendant les 10 mois ?", "L'implication au-delà des 10 mois.")
+    assert not states_no_quantity_asked("Comment lancer un audit ?", "Commencez par un diagnostic flash.")  # not asked
