@@ -4,8 +4,9 @@
 co-conception ? » ask for a procedure, and a guide titled « Conduire une expérimentation dans une administration »
 answers them with its sections, in order. No single sentence of it does: the reader, which looks for the sentence
 that states what was asked, finds none and abstains. A guide answers when the question names what its title names:
-every term of the question other than the procedure's words is in the title, and the question states the
-title's head (half of it, IDF-weighted). When the question's action names one of the guide's sections (« Comment
+every term of the question other than the procedure's words is in the title, the question states the title's head
+(half of it, IDF-weighted), and the guide is a procedure: its sections are numbered steps, or most of them say what
+to do (« Définir l'objectif de l'atelier »). When the question's action names one of the guide's sections (« Comment
 évaluer une expérimentation ? » and « Étape 7 : évaluer »), that section answers, and the subject of the question may
 be in its heading: the section's own steps when it has some, else its opening.
 """
@@ -35,6 +36,11 @@ BACK_MATTER = re.compile(r"^(?:questions?\s+frequentes|faq|pour\s+aller\s+plus\s
                          r"|sources|references|bibliographie|liens\s+utiles|contacts?|glossaire|annexes?|credits"
                          r"|a\s+retenir|en\s+resume|notes)\b")
 LEADING_VERB = re.compile(r"^\s*([^\W\d_]+(?:er|ir|re))\s", re.IGNORECASE)
+# A heading that says what to do opens on an infinitive (« Définir l'objectif », « Répondre aux questions », « Se
+# former »), told from the nouns that share its endings (« Atelier », « Structure des données », « Glossaire »).
+INFINITIVE = re.compile(r"^(?:(?:se\s+|s['’]|bien\s+|ne\s+pas\s+)?(?:[^\W\d_]+(?:[^i\W]er|ifier|[^o\W]ir|voir|ettre|aître"
+                        r"|aitre|ndre|uire|crire|clure|uivre|traire)|publier|associer|étudier|négocier|confier|relier"
+                        r"|trier|lier|faire|dire|lire|vivre|être|avoir))\b", re.IGNORECASE)
 TITLE_HEAD = re.compile(r"\s*[:|–—]\s+|\s+-\s+")  # where a title's subtitle starts
 
 
@@ -168,13 +174,18 @@ def _named_path(action: frozenset[str], chunks: list[StoredChunk], title: str) -
 
 
 def _steps(headings: list[str]) -> tuple[list[str], bool]:
-    """The headings that take a step: the numbered ones when the guide numbers its steps, else all but the back
-    matter (questions fréquentes, ressources…) and the questions (« Qu'est-ce que la pseudonymisation ? » explains,
-    it is not a step), without their numbers; and whether they were numbered."""
+    """The headings that take a step, without their numbers, and whether they were numbered: the numbered ones when
+    the guide numbers its steps, else all but the back matter (questions fréquentes, ressources…) and the questions
+    (« Qu'est-ce que la pseudonymisation ? » explains, it is not a step), provided most of them say what to do
+    (« Définir l'objectif de l'atelier », « Choisir le format »). Headings that name topics (« Avantages », « Exemples
+    de référentiels ») make no procedure: none then."""
     kept = [h for h in headings if not BACK_MATTER.match(fold_accents(h.lower())) and not h.rstrip().endswith("?")]
     numbered = [h for h in kept if NUMBERED.match(h)]
-    steps = numbered if len(numbered) >= 2 else kept
-    return [_unnumbered(step) for step in steps], len(numbered) >= 2
+    if len(numbered) >= 2:
+        return [_unnumbered(step) for step in numbered], True
+    if 2 * sum(1 for h in kept if INFINITIVE.match(h)) < len(kept):
+        return [], False
+    return kept, False
 
 
 def _unnumbered(heading: str) -> str:

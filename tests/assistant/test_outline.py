@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.outline import procedure_of
+from assistant.outline import INFINITIVE, procedure_of
 
 EXPERIMENT_GUIDE = "guides/conduire-une-experimentation.md"
 
@@ -90,3 +90,19 @@ def test_a_procedure_is_asked_by_how_to_do_or_by_its_steps(question, terms, acti
 def test_a_question_without_an_action_to_do_asks_no_procedure(question):
     assert procedure_of(question) is None
 
+
+
+def test_a_guide_whose_headings_name_topics_rather_than_actions_is_no_procedure(default_service):
+    # « Leadership et conduite du changement… »: « Le rôle du manager… », not steps to take
+    answer = default_service.ask("Quelles sont les étapes pour conduire le changement ?").answer
+    assert "guide_steps" not in answer.signals
+
+
+@pytest.mark.parametrize(("heading", "says_what_to_do"), [
+    ("Définir l'objectif de l'atelier", True), ("Répondre aux questions", True), ("Se former", True),
+    ("Recueillir l'avis des usagers", True), ("Identifier les besoins", True), ("Publier des données", True),
+    ("Atelier de test", False), ("Structure des données à publier", False), ("Glossaire", False),
+    ("Après l'atelier", False), ("Avantages", False),
+])
+def test_a_heading_says_what_to_do_when_it_opens_on_an_infinitive(heading, says_what_to_do):
+    assert bool(INFINITIVE.match(heading)) is says_what_to_do
