@@ -167,7 +167,8 @@ class Retriever:
         if mode in ("lexical", "hybrid"):
             scores, ids = self.snapshot.lexical.search(query, n, allowed)
             lists.append([(int(i), float(s)) for i, s in zip(ids, scores)])
-        return Ranking(lists[0] if len(lists) == 1 else fuse(lists, self.config.fusion), dense_scores, vector)
+        fused = lists[0] if len(lists) == 1 else fuse(lists, self.config.fusion, depth=n, absent=(None, 0.0))
+        return Ranking(fused, dense_scores, vector)
 
     def _allowed_ids(self, filters: SearchFilters) -> np.ndarray | None:
         if not filters:

@@ -67,6 +67,10 @@ class DevSet:
         total = {d: s[0] + aggregate * (s[1] if len(s) > 1 else 0.0) for d, s in scores.items()}
         return sorted(total, key=lambda d: -total[d])[:k]
 
+    def fuse(self, dense: Ranked, lexical: Ranked, config: FusionConfig) -> Ranked:
+        """The product's fusion: a short lexical list measured against the candidates it leaves out (BM25 0)."""
+        return fuse([dense, lexical], config, depth=self.candidates, absent=(None, 0.0))
+
     def per_document(self, ranked: Ranked) -> Ranked:
         """A passage list collapsed to its documents (their best passage's score), keyed by document code."""
         codes = self.snapshot.document_codes[np.searchsorted(self.snapshot.vector_ids, [v for v, _ in ranked])] if ranked else []
@@ -152,7 +156,7 @@ def main() -> None:
         for dev in sets:
             lexical = dev.lexical[label]
             cells += [dev.score(lambda n, lexical=lexical: lexical[n])[0],
-                      *(dev.score(lambda n, c=c, dev=dev, lexical=lexical: fuse([dev.dense[n], lexical[n]], c))[0]
+                      *(dev.score(lambda n, c=c, dev=dev, lexical=lexical: dev.fuse(dev.dense[n], lexical[n], c))[0]
                         for c in (FusionConfig(method="rrf", dense_weight=0.5), default))]
         print(f"| {label} | " + " | ".join(f"{c:.4f}" for c in cells) + " |")
     variants = {"dense alone": None, "lexical alone": None, "rrf k=60": FusionConfig(method="rrf", dense_weight=0.5)}
@@ -175,7 +179,7 @@ def main() -> None:
                 lists = dev.dense if label == "dense alone" else dev.lexical["product"]
                 ndcg, recall = dev.score(lambda n, lists=lists: lists[n])
             else:
-                ndcg, recall = dev.score(lambda n, c=config, dev=dev: fuse([dev.dense[n], dev.lexical["product"][n]], c))
+                ndcg, recall = dev.score(lambda n, c=config, dev=dev: dev.fuse(dev.dense[n], dev.lexical["product"][n], c))
             cells += [f"{ndcg:.4f}", f"{recall:.3f}"]
             margins.append(ndcg - single)
         print(f"| {label} | " + " | ".join(cells) + f" | {min(margins):+.4f} |")
@@ -202,8 +206,8 @@ def main() -> None:
             cells, margins = [], []
             for dev, single in zip(sets, best_single):
                 def rank(n, dev=dev, base=base, feedback=feedback):
-                    fused = fuse([dev.dense[n], dev.lexical["product"][n]], base)
-                    return fuse([dev.feedback(n, fused, feedback), dev.lexical["product"][n]], base) if feedback else fused
+                    fused = dev.fuse(dev.dense[n], dev.lexical["product"][n], base)
+                    return dev.fuse(dev.feedback(n, fused, feedback), dev.lexical["product"][n], base) if feedback else fused
                 ndcg, recall = dev.score(rank, aggregate=aggregate)
                 cells += [f"{ndcg:.4f}", f"{recall:.3f}"]
                 margins.append(ndcg - single)

@@ -55,3 +55,17 @@ def test_settings_leave_the_weight_to_the_method(monkeypatch):
     assert Settings(_env_file=None).retrieval_config().fusion.dense_share == 0.5
     monkeypatch.setenv("ECLAIREUR_DENSE_WEIGHT", "0.3")
     assert Settings(_env_file=None).retrieval_config().fusion.dense_share == 0.3
+
+
+def test_a_rare_term_s_lone_lexical_match_stands_out_against_the_passages_left_out():
+    dense = [(key, 0.85 - key / 1000) for key in range(100)]  # a flat run of cosines: no passage stands out
+    lexical = [(500, 7.5)]  # the only passage with the query's rare term
+    fused = fuse([dense, lexical], FusionConfig(), depth=100, absent=(None, 0.0))
+    assert fused[0][0] == 500
+    # measured against itself alone, the lone match looked like an average candidate and sank under the dense list
+    assert fuse([dense, lexical], FusionConfig())[0][0] != 500
+
+
+def test_a_full_list_is_normalised_the_same_with_or_without_its_depth():
+    lexical = [(key, 20.0 - key) for key in range(10)]
+    assert fuse([DENSE, lexical], FusionConfig(), depth=10, absent=(None, 0.0)) == fuse([DENSE, lexical], FusionConfig())
