@@ -50,6 +50,7 @@ class OutlineConfig:
     min_steps: int = 3
     max_steps: int = 12
     max_document_rank: int = 1  # the guide must be among the best two documents retrieved
+    max_passages: int = 2_000  # passages of a guide read for its headings (a long PDF's first ones)
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def guide_part(question: str, reading: Reading, snapshot: IndexSnapshot,
     if not topic:
         return None
     for document_id in _best_documents(reading, config.max_document_rank):
-        chunks = sorted(snapshot.chunks.chunks_of(document_id, 10_000), key=lambda c: c.ordinal)
+        chunks = sorted(snapshot.chunks.chunks_of(document_id, config.max_passages), key=lambda c: c.ordinal)
         if not chunks or not chunks[0].heading_path:
             continue
         title = chunks[0].heading_path[0]
