@@ -81,11 +81,12 @@ class GuidePart:
 
     @property
     def text(self) -> str:
-        items = " ; ".join(f"{number}. {step}" for number, step in enumerate(self.steps, start=1))
+        """The steps, one per line (the widget and the bot show the lines as they are)."""
+        items = " ;\n".join(f"{number}. {step}" for number, step in enumerate(self.steps, start=1))
         extent = ("procède en {} étapes" if self.numbered else "se découpe en {} parties").format(len(self.steps))
         opening = f"Le guide « {self.path[0]} »" if len(self.path) == 1 else \
             f"La partie « {_unnumbered(self.path[-1])} » du guide « {self.path[0]} »"
-        return f"{opening} {extent} : {items}."
+        return f"{opening} {extent} :\n{items}."
 
 
 def procedure_of(question: str) -> Procedure | None:

@@ -13,7 +13,7 @@ def test_a_how_to_question_on_a_guide_s_subject_gets_the_guide_s_steps_in_order(
     body = api.post("/ask", json={"question": "Comment lancer une expérimentation dans mon administration ?"}).json()
     assert body["status"] == "answered" and body["method"] == "extractive", body
     answer = body["answer"]
-    assert answer.startswith("Le guide « Conduire une expérimentation dans une administration » procède en 8 étapes : ")
+    assert answer.startswith("Le guide « Conduire une expérimentation dans une administration » procède en 8 étapes :\n")
     steps = ["1. partir d'un problème et formuler une hypothèse", "2. délimiter le périmètre", "7. évaluer",
              "8. décider, documenter et partager"]
     assert all(step in answer for step in steps) and [answer.index(s) for s in steps] == sorted(answer.index(s) for s in steps)
@@ -26,16 +26,16 @@ def test_a_how_to_question_on_a_guide_s_subject_gets_the_guide_s_steps_in_order(
                                       "Comment animer un atelier de co-conception ?"])
 def test_a_guide_whose_sections_are_not_numbered_is_given_as_its_parts(default_service, question):
     answer = default_service.ask(question).answer
-    assert answer.text.startswith("Le guide « Animer un atelier de co-conception » se découpe en 6 parties : "
-                                  "1. Définir l'objectif de l'atelier ; 2. Choisir et inviter les participants"), answer.text
+    assert answer.text.startswith("Le guide « Animer un atelier de co-conception » se découpe en 6 parties :\n"
+                                  "1. Définir l'objectif de l'atelier ;\n2. Choisir et inviter les participants"), answer.text
 
 
 def test_the_section_named_by_the_action_gives_its_own_steps(default_service):
     answer = default_service.ask("Comment organiser un événement pour le Mois de l'innovation publique ?").answer
     assert answer.status == "answered", answer.text
     assert answer.text.startswith("La partie « Proposer et organiser un événement » du guide « Le Mois de l'innovation "
-                                  "publique : participer et organiser un événement » procède en 6 étapes : "
-                                  "1. définir l'objectif ; 2. choisir le format"), answer.text
+                                  "publique : participer et organiser un événement » procède en 6 étapes :\n"
+                                  "1. définir l'objectif ;\n2. choisir le format"), answer.text
 
 
 @pytest.mark.parametrize(("question", "guide", "section", "opening"), [
