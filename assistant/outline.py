@@ -22,10 +22,16 @@ from index.snapshot import IndexSnapshot
 
 from .reader import Reading
 
+# An infinitive, told from the nouns that share its endings (« Atelier », « Structure », « Glossaire »): « définir »,
+# « répondre », « construire », « mettre en place ».
+VERB = (r"(?:mettre\s+en\s+(?:place|œuvre|oeuvre)|[^\W\d_]+(?:[^i\W]er|ifier|[^o\W]ir|voir|ettre|aître|aitre|ndre|uire"
+        r"|crire|clure|uivre|traire)|publier|associer|étudier|négocier|confier|relier|trier|lier|faire|dire|lire|vivre"
+        r"|être|avoir)")
 # « comment (bien) lancer… », « comment faire pour organiser… »: the infinitive is the action asked.
-ACTION = r"mettre\s+en\s+(?:place|œuvre|oeuvre)|[^\W\d_]+(?:er|ir|re)"
-HOW_TO = re.compile(rf"^\s*(?:et\s+)?comment\s+(?:bien\s+)?(?:faire\s+pour\s+|s['’]y\s+prendre\s+pour\s+)?({ACTION})\b",
+HOW_TO = re.compile(rf"^\s*(?:et\s+)?comment\s+(?:bien\s+)?(?:faire\s+pour\s+|s['’]y\s+prendre\s+pour\s+)?({VERB})\b",
                     re.IGNORECASE)
+# A heading or a title that says what to do opens on one (« Définir l'objectif », « Se former »).
+INFINITIVE = re.compile(rf"^\s*(?:se\s+|s['’]|bien\s+|ne\s+pas\s+)?({VERB})\b", re.IGNORECASE)
 GENERIC_ACTIONS = frozenset(analyze("faire"))  # « comment faire un test ? »: the test is the subject
 # « quelles sont les étapes… », « la marche à suivre pour… », « par où commencer pour… »
 STEPS = re.compile(r"\b(?:(?:quelles?\s+sont\s+)?(?:les\s+)?(?:grandes\s+|principales\s+)?(?:étapes|etapes)"
@@ -35,12 +41,6 @@ NUMBERED = re.compile(r"^\s*(?:(?:étape|etape|phase)\s*\d+|\d+)\s*[:.)–—-]\
 BACK_MATTER = re.compile(r"^(?:questions?\s+frequentes|faq|pour\s+aller\s+plus\s+loin|en\s+savoir\s+plus|ressources"
                          r"|sources|references|bibliographie|liens\s+utiles|contacts?|glossaire|annexes?|credits"
                          r"|a\s+retenir|en\s+resume|notes)\b")
-LEADING_VERB = re.compile(r"^\s*([^\W\d_]+(?:er|ir|re))\s", re.IGNORECASE)
-# A heading that says what to do opens on an infinitive (« Définir l'objectif », « Répondre aux questions », « Se
-# former »), told from the nouns that share its endings (« Atelier », « Structure des données », « Glossaire »).
-INFINITIVE = re.compile(r"^(?:(?:se\s+|s['’]|bien\s+|ne\s+pas\s+)?(?:[^\W\d_]+(?:[^i\W]er|ifier|[^o\W]ir|voir|ettre|aître"
-                        r"|aitre|ndre|uire|crire|clure|uivre|traire)|publier|associer|étudier|négocier|confier|relier"
-                        r"|trier|lier|faire|dire|lire|vivre|être|avoir))\b", re.IGNORECASE)
 TITLE_HEAD = re.compile(r"\s*[:|–—]\s+|\s+-\s+")  # where a title's subtitle starts
 
 
@@ -144,7 +144,7 @@ def _title_share(title: str, reading: Reading, snapshot: IndexSnapshot) -> float
     """IDF-weighted share of the title's head (before any subtitle, without a leading verb: « Créer un laboratoire
     d'innovation : le guide pas à pas » → « laboratoire d'innovation ») that the question states."""
     head = TITLE_HEAD.split(title, maxsplit=1)[0]
-    head = LEADING_VERB.sub("", head + " ", count=1)
+    head = INFINITIVE.sub("", head, count=1)
     idf = {term: snapshot.lexical.idf(term) for term in set(analyze(head))}
     total = sum(idf.values())
     return sum(weight for term, weight in idf.items() if reading.terms.met_by({term})) / total if total else 0.0
@@ -165,7 +165,7 @@ def _named_path(action: frozenset[str], chunks: list[StoredChunk], title: str) -
     recruter des usagers pour un atelier ? » names « Recruter des usagers »); the guide's title alone when none does.
     The verb that opens the title is the guide's own action (« Animer un atelier de co-conception », whatever its
     section « Animer l'atelier »)."""
-    leading = LEADING_VERB.match(title + " ")
+    leading = INFINITIVE.match(title)
     own = action - (set(analyze(leading.group(1))) if leading else set())
     if own:
         for level in range(1, max(len(chunk.heading_path) for chunk in chunks)):
