@@ -6,7 +6,9 @@ much the spans around it (those sharing a sentence with it) stand out among all 
 on corpus-real's dev questions: the estimated chance that the answer states what was asked
 (``benchmarks/calibrate_ask.py``). It abstains, and offers the closest documents, below ``min_confidence`` or when
 the span does not meet the question: none of its terms, or one of its distinctive terms (a name, an acronym, a rare
-word) missing from the span and its headings while the meaning is not clearly the same. A question that asks two
+word) missing from the span and its headings while the meaning is not clearly the same; or when the span is not the
+kind of answer asked (``question_kind.py``): a bare « oui » to « Comment… ? », no quantity to « Combien… ? ». A
+question that asks two
 things (``question_parts.py``) gets one span per part, each found by reading that part on its own, from the document
 of the whole question's best span. When other spans of that document score exactly as high as the best (they meet
 the same terms in the same passage), the reader cannot tell them apart: the answer shows them together. A question
