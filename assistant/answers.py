@@ -9,10 +9,11 @@ the span does not meet the question: none of its terms, or one of its distinctiv
 word) missing from the span and its headings while the meaning is not clearly the same; or when the span is not the
 kind of answer asked (``question_kind.py``): a bare « oui » to « Comment… ? », no quantity to « Combien… ? ». A
 question that asks two things (``question_parts.py``) gets one span per part, each found by reading that part on its
-own, from the document of the whole question's best span. When other spans of that document score exactly as high as the best (they meet
-the same terms in the same passage), the reader cannot tell them apart: the answer shows them together. A question
-that is a FAQ's own question, asked as written or nearly (``faq_asked``), gets that FAQ's answer whole. A how-to
-question about what a guide's title names gets the guide's steps, or the section its action names (``outline.py``).
+own, from the document of the whole question's best span. When other spans of that document score exactly as high
+as the best (they meet the same terms in the same passage), the reader cannot tell them apart: the answer shows them
+together. A question that is a FAQ's own question, asked as written or nearly (``faq_asked``), gets that FAQ's answer
+whole. A how-to question about what a guide's title names gets the guide's steps, or the section its action names
+(``outline.py``).
 """
 
 from __future__ import annotations
