@@ -1,9 +1,10 @@
 """Answer composition without a language model: the span the reader found, cited, or an honest ``no_answer``.
 
 The reader (``reader.py``) scores the spans of the best passages by the probability that they state the answer. The
-composer gives the best span, or the whole FAQ answer when the span comes from a short FAQ answer, and turns how
-much the spans around it (those sharing a sentence with it) stand out among all it read into a confidence calibrated
-on corpus-real's dev questions: the estimated chance that the answer states what was asked
+composer gives the best span, or the whole FAQ answer when the span comes from a short FAQ answer (not when that
+answer opens on « oui » or « non » and the question asks what, how, who…: the span then), and turns how much the
+spans around it (those sharing a sentence with it) stand out among all it read into a confidence calibrated on
+corpus-real's dev questions: the estimated chance that the answer states what was asked
 (``benchmarks/calibrate_ask.py``). It abstains, and offers the closest documents, below ``min_confidence`` or when
 the span does not meet the question: none of its terms, or one of its distinctive terms (a name, an acronym, a rare
 word) missing from the span and its headings while the meaning is not clearly the same; or when the span is not the
@@ -27,7 +28,7 @@ import numpy as np
 
 from index.chunkstore import StoredChunk
 from index.embedding import TextEncoder
-from index.lexical import analyze
+from index.lexical import analyze, fold_accents
 from index.snapshot import IndexSnapshot
 
 from .outline import GuidePart, OutlineConfig, guide_part
@@ -38,6 +39,7 @@ from .retrieval import DocumentHit, SearchOutcome
 
 TIE = 1e-9  # two span scores closer than this are the same score
 TITLE_HEAD = re.compile(r"\s*[,:;|–—]\s+|\s+-\s+")  # where a title's leading name ends
+DOCUMENT_KINDS = frozenset({"faq", "foire aux questions", "guide", "fiche", "memo", "questions-reponses"})
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class Choice:
     faq_asked: float = 0.0  # how closely the question is the FAQ question whose answer is shown (0: not one)
     section_asked: float = 0.0  # how closely a how-to question names the guide whose section is shown (0: not one)
     guide_steps: GuidePart | None = None  # the steps of the guide (or section) that a how-to question asks for
+    whole: bool = False  # the best span's whole FAQ answer is shown, not the span
 
 
 class AnswerComposer:
@@ -131,21 +134,23 @@ class AnswerComposer:
         asked = self.faq_asked(outcome.query, reading, snapshot)
         if asked is not None:
             span, closeness = asked
-            return Choice(reading, span, [span], reading.share_near([(span.chunk, 0, None)]), closeness)
+            return Choice(reading, span, [span], reading.share_near([(span.chunk, 0, None)]), closeness, whole=True)
         part = guide_part(question, reading, snapshot, self.config.outline) if outcome.query == question else None
         if part is not None and part.steps:
             return Choice(reading, best, [best], 0.0, guide_steps=part)
         section_span = _opening(reading, part) if part else None
         if section_span is not None:
             shown = [(section_span.chunk, section_span.start, section_span.stop)]
-            return Choice(reading, section_span, [section_span], reading.share_near(shown), section_asked=part.closeness)
+            return Choice(reading, section_span, [section_span], reading.share_near(shown), section_asked=part.closeness,
+                          whole=self.gives_whole_passage(section_span))
         spans = self._spans_by_part(question, query_vector, outcome, snapshot, best) \
             if outcome.query == question else []  # a follow-up's parts would lack the context it was read in
-        if not spans and not self.gives_whole_passage(best):
+        whole_answer = self.gives_whole_passage(best) and not yes_or_no_to_an_open_question(question, best.chunk.text)
+        if not spans and not whole_answer:
             spans = self._tied_spans(reading, best)
-        whole = not spans and self.gives_whole_passage(best)
+        whole = not spans and whole_answer
         share = reading.share_near([(best.chunk, 0, None)] if whole else [(s.chunk, s.start, s.stop) for s in spans or [best]])
-        return Choice(reading, best, spans or [best], share)
+        return Choice(reading, best, spans or [best], share, whole=whole)
 
     def faq_asked(self, question: str, reading: Reading, snapshot: IndexSnapshot) -> tuple[Span, float] | None:
         """The FAQ answer read whose question is the one asked, as written or nearly, with how close they are: the
@@ -230,13 +235,13 @@ class AnswerComposer:
              + similarity_weight * best.features["passage_similarity"] + bias)
         return round(1 / (1 + math.exp(-z)), 4)
 
-    def render(self, span: Span, in_section: bool = False, faq_asked: bool = False) -> tuple[str, str, bool]:
-        """(answer text with its citation marker, quote, whether it is a whole FAQ answer) for ``span``. ``in_section``:
-        it answers from the section a how-to question asked for, whose heading then opens it with the guide's title.
-        A FAQ answer that opens on « oui » or « non » to a question other than the one asked (not ``faq_asked``) says
-        which question it answers: its « oui » may be the « non » of the question asked."""
+    def render(self, span: Span, in_section: bool = False, faq_asked: bool = False,
+               whole_faq: bool = False) -> tuple[str, str, bool]:
+        """(answer text with its citation marker, quote, ``whole_faq``) for ``span``, or for its whole FAQ answer
+        (``whole_faq``). ``in_section``: it answers from the section a how-to question asked for, whose heading then
+        opens it with the guide's title. A FAQ answer that opens on « oui » or « non » to a question other than the one
+        asked (not ``faq_asked``) says which question it answers: its « oui » may be the « non » of the question asked."""
         chunk = span.chunk
-        whole_faq = self.gives_whole_passage(span)
         quote = chunk.text if whole_faq else span.text
         text = f"{_as_sentence(quote)} [1]"
         subject = None if whole_faq else subject_of(chunk.title, quote, self.config.title_words)
@@ -276,7 +281,7 @@ class AnswerComposer:
             return f"{steps.text} [1]", [Citation(1, steps.first_chunk, steps.text)], False
         if len(choice.spans) > 1:
             return *self.render_parts(choice.spans), False
-        text, quote, whole_faq = self.render(choice.best, bool(choice.section_asked), bool(choice.faq_asked))
+        text, quote, whole_faq = self.render(choice.best, bool(choice.section_asked), bool(choice.faq_asked), choice.whole)
         return text, [Citation(1, choice.best.chunk, quote)], whole_faq
 
     def _answer(self, choice: Choice, outcome: SearchOutcome, confidence: float, signals: dict[str, float]) -> Answer:
@@ -314,8 +319,12 @@ def _overlap(one: Span, other: Span) -> bool:
 def subject_of(title: str, quote: str, max_words: int) -> str | None:
     """The name an answer should open with, when the quote does not state it: a short title, such as a project's
     name on its own page (« MonitorFish »), or the name heading a longer one (« Framadate, notre première
-    contribution au logiciel libre » → « Framadate »); a headline without such a head names nothing."""
-    head = title if len(title.split()) <= max_words else TITLE_HEAD.split(title, maxsplit=1)[0]
+    contribution au logiciel libre » → « Framadate »); a headline without such a head names nothing. A head that only
+    says what kind of document it is (« FAQ — Le cadre juridique… ») gives way to what follows it."""
+    head, *rest = TITLE_HEAD.split(title, maxsplit=1)
+    if rest and fold_accents(head).strip().lower() in DOCUMENT_KINDS:
+        title, head = rest[0], TITLE_HEAD.split(rest[0], maxsplit=1)[0]
+    head = title if len(title.split()) <= max_words else head
     head_terms = set(analyze(head))
     if len(head.split()) > max_words or not head_terms or head_terms <= set(analyze(quote)):
         return None

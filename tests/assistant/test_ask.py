@@ -186,6 +186,14 @@ def test_a_faq_yes_or_no_given_for_another_question_says_which_question_it_answe
                                   "répond : Oui."), answer.text
 
 
+def test_a_faq_that_opens_on_yes_or_no_answers_an_open_question_by_the_sentences_that_state_it(default_service):
+    # the FAQ « Une administration a-t-elle le droit d'expérimenter ? » opens on « Oui. », then names the articles
+    answer = default_service.ask("Quel article de la Constitution autorise l'expérimentation ?").answer
+    assert answer.status == "answered" and answer.method == "extractive", answer.text
+    assert "article 37-1" in answer.citations[0].quote and not re.match(r"\W*oui\b", answer.citations[0].quote, re.I)
+    assert answer.text.startswith("« Le cadre juridique de l'innovation publique » : "), answer.text
+
+
 def test_a_question_asking_how_long_is_answered_with_a_duration_or_not_at_all(default_service):
     from assistant.question_kind import QUANTITY
 

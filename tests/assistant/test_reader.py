@@ -360,3 +360,5 @@ def test_a_title_names_the_subject_of_an_answer_that_does_not_state_it_but_a_hea
                       "L'équipe apporte son expertise en design.", limit) == "Framadate"
     assert subject_of("Retour sur l'atelier Wikipédia organisé au Mobilier national",
                       "C'est ainsi que naît l'idée d'une journée portes ouvertes.", limit) is None
+    assert subject_of("FAQ — Le cadre juridique de l'innovation publique",
+                      "La Constitution prévoit ce fondement.", limit) == "Le cadre juridique de l'innovation publique"
