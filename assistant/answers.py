@@ -143,6 +143,7 @@ class AnswerComposer:
             shown = [(section_span.chunk, section_span.start, section_span.stop)]
             return Choice(reading, section_span, [section_span], reading.share_near(shown), section_asked=part.closeness,
                           whole=self.gives_whole_passage(section_span))
+        best = self._stating_the_quantity(question, reading, best)
         spans = self._spans_by_part(question, query_vector, outcome, snapshot, best) \
             if outcome.query == question else []  # a follow-up's parts would lack the context it was read in
         whole_answer = self.gives_whole_passage(best) and not yes_or_no_to_an_open_question(question, best.chunk.text)
@@ -194,6 +195,17 @@ class AnswerComposer:
             chosen.append(span)
             budget -= span.words
         return chosen
+
+    @staticmethod
+    def _stating_the_quantity(question: str, reading: Reading, best: Span) -> Span:
+        """``best``, or, when it lacks the quantity the question asks for, the first span of its passage scored as
+        high that states one (« Combien de participants… ? »: the sentence that adds « un groupe de huit à quinze
+        personnes » to the one before it meets the same terms)."""
+        if not states_no_quantity_asked(question, best.text):
+            return best
+        tied = itertools.takewhile(lambda span: span.score >= best.score - TIE, reading.spans)
+        return next((span for span in tied if span.chunk.vector_id == best.chunk.vector_id
+                     and not states_no_quantity_asked(question, span.text)), best)
 
     def _tied_spans(self, reading: Reading, best: Span) -> list[Span]:
         """Spans of ``best``'s document that the reader scores exactly as high as ``best`` (they meet the same terms

@@ -1,6 +1,7 @@
 """What kind of answer a question asks for, told by its words: what its interrogative word asks (« comment mesurer… »
 is not « pourquoi mesurer… »), whether a bare « oui » or « non » can answer it, and whether it asks for a quantity
-(« combien… », « quel délai… »), which an answer must then state.
+(« combien… », « quel budget… ») or a duration (« combien de temps… », « quel délai… »), which an answer must then
+state.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ OPEN_QUESTION = re.compile(r"^\s*(?:et|mais|alors)?\s*(?:comment|pourquoi|quand|
                            r"|qu['’]est-ce|à\s+qui|de\s+quoi|avec\s+qui)\b", re.IGNORECASE)
 YES_OR_NO = re.compile(r"^\W*(?:oui|non)\b", re.IGNORECASE)
 # A question that asks for a quantity, and what answers it: a number in digits or in words, a share, « quelques
-# jours », or that it depends (« Le budget d'un laboratoire dépend fortement de son ambition »).
+# jours », or that it depends (« Le budget d'un laboratoire dépend fortement de son ambition », « varie », not
+# « la dépendance à une personne » or « des profils variés »).
 QUANTITY_QUESTION = re.compile(
     r"\bcombien\b|\bquel(?:le)?s?\s+(?:(?:est|sont|était)\s+(?:le|la|les)\s+)?(?:nombre|durée|délai|montant|coût"
     r"|budget|part|proportion|pourcentage|taux|fréquence|âge|somme|prix|effectif|volume)s?\b", re.IGNORECASE)
@@ -25,7 +27,14 @@ QUANTITY = re.compile(
     r"\d+(?:[ ,.\u00a0\u202f]\d+)*\s*%?|\b(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze"
     r"|quinze|seize|vingts?|trente|quarante|cinquante|soixante|cents?|mille|millions?|milliards?|dizaines?|douzaines?"
     r"|quinzaines?|vingtaines?|trentaines?|centaines?|milliers?|moitié|tiers|quarts?|quelques|(?:un|une|demi)[- ]"
-    r"(?:an|année|mois|semaine|jour|journée|heure|minute|demi-journée)|dépend\w*|varie\w*)\b", re.IGNORECASE)
+    r"(?:an|année|mois|semaine|jour|journée|heure|minute|demi-journée)|dépend(?:ent|ra|ront|rait|raient)?"
+    r"|vari(?:e|ent|era|eront|able|ables))\b", re.IGNORECASE)
+# A question that asks how long, and what answers it: a quantity of time (« treize mois », « huit à dix semaines »,
+# « un an », « quelques jours de travail »), or that it depends. A date (« le 28 mars 2003 ») is not a duration.
+DURATION_QUESTION = re.compile(r"\bcombien\s+de\s+temps\b|\b(?:durée|délai)s?\b", re.IGNORECASE)
+TIME_UNIT = r"(?:secondes?|minutes?|heures?|jours?|journées?|semaines?|mois|ans|années?|trimestres?|semestres?)\b"
+FOLLOWED_BY_TIME_UNIT = re.compile(r"(?:\s*(?:à|ou|et|-)\s*\S+)?[\s\u00a0-]*" + TIME_UNIT, re.IGNORECASE)
+SAYS_IT_DEPENDS = re.compile(r"dépend|vari|" + TIME_UNIT, re.IGNORECASE)
 
 
 def yes_or_no_to_an_open_question(question: str, quote: str) -> bool:
@@ -41,14 +50,16 @@ def asks_for(question: str) -> str | None:
 
 
 def states_no_quantity_asked(question: str, text: str) -> bool:
-    """Whether ``question`` asks for a quantity (« Combien de temps… ? », « Quel délai… ? ») that ``text`` does not
-    state: no number, share, « quelques jours » or « cela dépend » other than those the question itself gives
-    (« pendant les 10 mois »)."""
+    """Whether ``question`` asks for a quantity (« Combien de personnes… ? », « Quel budget… ? ») that ``text`` does
+    not state: no number, share, « quelques » or « cela dépend » other than those the question itself gives (« pendant
+    les 10 mois »); when it asks how long (« Combien de temps… ? », « Quelle durée… ? »), no quantity of time."""
     if not QUANTITY_QUESTION.search(question):
         return False
-    asked = {_quantity(match) for match in QUANTITY.findall(question)}
-    return not any(_quantity(match) not in asked for match in QUANTITY.findall(text))
+    asked = set(_quantities(question, durations=False))
+    return not any(found not in asked for found in _quantities(text, durations=bool(DURATION_QUESTION.search(question))))
 
 
-def _quantity(found: str) -> str:
-    return re.sub(r"\s+", " ", found.lower()).strip()
+def _quantities(text: str, durations: bool) -> list[str]:
+    """The quantities ``text`` states, or only its quantities of time (and « cela dépend ») with ``durations``."""
+    return [re.sub(r"\s+", " ", match.group().lower()).strip() for match in QUANTITY.finditer(text)
+            if not durations or SAYS_IT_DEPENDS.search(match.group()) or FOLLOWED_BY_TIME_UNIT.match(text, match.end())]

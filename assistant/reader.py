@@ -110,10 +110,10 @@ def split_units(text: str) -> list[Unit]:
 
 def candidate_spans(chunk: StoredChunk, units: list[Unit], rank: int, config: ReaderConfig,
                     continuation: list[Unit] = ()) -> list[Span]:
-    """Every run of 1 to ``max_units`` units within the word budget that does not end on a promise (« … : »), and
-    every list with the sentence that introduces it. A list comes whole, never with only some of its items: all of them
-    when they fit the list budget, else the first sentence of each item (a list of long items states its points
-    there). A list that goes on in the next passage (``continuation``, its first items) is read to its end. A list that
+    """Every run of 1 to ``max_units`` units within the word budget that does not end on a promise (« … : ») and is not
+    a question that the next sentence answers (« Faut-il rémunérer les usagers ? »), and every list with the sentence
+    that introduces it. A list comes whole, never with only some of its items: all of them when they fit the list
+    budget, else the first sentence of each item (a list of long items states its points there). A list that goes on in the next passage (``continuation``, its first items) is read to its end. A list that
     opens the passage is introduced by its heading: it is a span of its own too."""
     spans = []
     if len(units) > 1 and units[0].is_item and units[1].is_item:
@@ -130,7 +130,7 @@ def candidate_spans(chunk: StoredChunk, units: list[Unit], rank: int, config: Re
                 break
             if _promises_list(units, end):  # its list is the whole-list span's, never cut
                 break
-            if not units[end].text.endswith(":"):  # a span never stops on a promise (« … doivent : »)
+            if not units[end].text.endswith(":") and not _asks_what_follows_answers(units, start, end):
                 spans.append(Span(chunk, units[start:end + 1], rank, start))
     return spans
 
@@ -160,6 +160,12 @@ def _introduces_list(units: list[Unit], position: int) -> bool:
         return False
     unit = units[position]
     return unit.text.endswith(":") or (not unit.is_item and unit.line != units[position + 1].line)
+
+
+def _asks_what_follows_answers(units: list[Unit], start: int, end: int) -> bool:
+    """Whether the units from ``start`` to ``end`` are only questions, and the next unit is not one: it answers them."""
+    return end + 1 < len(units) and not units[end + 1].text.endswith("?") \
+        and all(unit.text.endswith("?") for unit in units[start:end + 1])
 
 
 def _promises_list(units: list[Unit], position: int) -> bool:

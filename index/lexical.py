@@ -23,7 +23,7 @@ from scipy import sparse
 # of three digits, as French writes it (« 10 000 agents », « EN 301 549 »), is one word: it finds the same number
 # written without spaces.
 WORD = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d)|[\w\u0300-\u036f]+")
-ANALYZER_VERSION = 3  # what the terms of a text are; a change rebuilds the BM25 weights
+ANALYZER_VERSION = 4  # what the terms of a text are; a change rebuilds the BM25 weights
 WORD_CHAR = re.compile(r"[\w\u0300-\u036f]")
 
 FRENCH_STOP_WORDS = frozenset("""
@@ -42,6 +42,10 @@ toi ton tous tout toute toutes tres tu un une unes uns vers voici voila vos votr
 lorsqu puisqu quoiqu
 """.split())
 
+# Clipped words that agents write for the word their guides spell out (« créer un lab », « une appli »).
+CLIPPED_WORDS = {"lab": "laboratoire", "labs": "laboratoires", "appli": "application", "applis": "applications",
+                 "info": "information", "infos": "informations"}
+
 _stemmer = Stemmer.Stemmer("french")
 
 
@@ -57,7 +61,7 @@ def _term(word: str) -> str | None:
     folded = fold_accents(word.lower()).replace(" ", "")  # the spaces of a grouped number, folded from any kind
     if folded in FRENCH_STOP_WORDS or (len(folded) == 1 and not folded.isdigit()):
         return None
-    return _stemmer.stemWord(folded)
+    return _stemmer.stemWord(CLIPPED_WORDS.get(folded, folded))
 
 
 def analyze_with_spans(text: str) -> list[tuple[str, int, int]]:

@@ -25,16 +25,29 @@ def test_a_bare_yes_or_no_answers_only_a_question_that_asks_yes_or_no():
     assert not yes_or_no_to_an_open_question("Comment lancer une expérimentation ?", "Nonobstant ce qui précède, …")
 
 
-@pytest.mark.parametrize("answer", ["Un site simple demandera quelques jours de travail.", "Comptez 13 mois au plus.",
-                                    "Un groupe de huit à quinze personnes.", "18 % des EIG sont des femmes.",
-                                    "à raison d'un jour par semaine", "Le budget dépend fortement de son ambition."])
-def test_an_answer_to_a_question_asking_for_a_quantity_states_one(answer):
-    assert not states_no_quantity_asked("Combien de temps prend un audit ?", answer)
+@pytest.mark.parametrize(("question", "answer"), [
+    ("Combien de temps prend un audit ?", "Un site simple demandera quelques jours de travail."),
+    ("Combien de temps vivent les cookies ?", "Comptez 13 mois au plus."),
+    ("Combien de participants inviter ?", "Un groupe de huit à quinze personnes."),
+    ("Quelle part de femmes parmi les EIG ?", "18 % des EIG sont des femmes."),
+    ("Quelle durée consacrer au réseau ?", "à raison d'un jour par semaine"),
+    ("Quel budget prévoir pour un laboratoire ?", "Le budget dépend fortement de son ambition."),
+])
+def test_an_answer_to_a_question_asking_for_a_quantity_states_one(question, answer):
+    assert not states_no_quantity_asked(question, answer)
 
 
 def test_an_answer_that_states_no_quantity_does_not_answer_how_many():
     assert states_no_quantity_asked("Combien de temps prend un audit ?", "Commencez par un diagnostic flash.")
     assert states_no_quantity_asked("Quel est le délai de réponse ?", "La CNIL répond par courrier.")
+    # a question that asks how long is not answered by a date or a head count
+    assert states_no_quantity_asked("Quelle est la durée d'une expérimentation ?", "Depuis la révision du 28 mars 2003.")
+    assert states_no_quantity_asked("Combien de temps dure un atelier ?", "Un groupe de huit à quinze personnes.")
+    assert not states_no_quantity_asked("Combien de temps dure un atelier ?", "Comptez deux à trois heures.")
+    assert not states_no_quantity_asked("Quel délai de réponse ?", "La réponse vient sous un mois.")
+    # « dépendance » and « variés » do not say that the quantity depends or varies
+    assert states_no_quantity_asked("Quel budget prévoir ?", "La dépendance à une personne : le lab disparaît.")
+    assert states_no_quantity_asked("Combien d'usagers inviter ?", "Des usagers aux profils variés.")
     # the question's own number is not an answer: « pendant les 10 mois » asks, it does not tell
     assert states_no_quantity_asked("Combien de jours de congés pendant les 10 mois ?", "L'implication au-delà des 10 mois.")
     assert not states_no_quantity_asked("Comment lancer un audit ?", "Commencez par un diagnostic flash.")  # not asked

@@ -159,7 +159,7 @@ def test_a_word_mistyped_by_one_slip_still_finds_its_text(index, typed):
 
 def test_a_word_unknown_to_the_corpus_with_no_near_spelling_stays_as_it_is(index):
     assert index.query_terms("cryptographie") == analyze("cryptographie")
-    assert index.query_terms("appli") == ["appli"]  # too short to tell a slip from a word of its own
+    assert index.query_terms("agenda") == ["agend"]  # too short to tell a slip from a word of its own
     assert index.corrected("collectiv") == "collectiv"  # a known term is never changed
 
 
@@ -265,3 +265,10 @@ def test_one_field_per_text_is_plain_bm25_and_a_wrong_field_count_is_refused():
     assert np.allclose(plain.scores("laboratoire"), one_field.scores("laboratoire"))
     with pytest.raises(ValueError, match="champs"):
         BM25Index.build(range(1), [("titre", "corps")], fields=CHUNK_FIELDS)
+
+
+def test_a_clipped_word_finds_the_word_the_guides_spell_out():
+    assert analyze("créer un lab") == analyze("créer un laboratoire")
+    assert analyze("les labs") == analyze("les laboratoires")
+    assert analyze("une appli mobile") == analyze("une application mobile")
+    assert analyze("des infos") == analyze("des informations")
