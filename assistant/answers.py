@@ -114,8 +114,8 @@ class AnswerComposer:
         signals = {name: round(value, 4) for name, value in best.features.items()} | {
             "answer_share": round(choice.share, 4), "faq_asked": round(choice.faq_asked, 4),
             "section_asked": choice.section_asked, "parts": float(len(choice.spans))}
-        met = reading.terms_met(choice.spans)
-        coverage, distinctive = reading.terms.coverage(met), reading.terms.distinctive_coverage(met)
+        coverage = reading.terms.coverage(reading.terms_met(choice.spans))
+        distinctive = reading.terms.distinctive_coverage(reading.distinctive_terms_met(choice.spans))
         if not self.grounded(coverage, distinctive, best.features["passage_similarity"]):
             confidence = round(confidence * distinctive * coverage, 4)
             return self.no_answer(outcome.results[:5], confidence, signals, reading.passages)

@@ -30,6 +30,7 @@ from index.snapshot import IndexSnapshot
 from .retrieval import SearchOutcome
 
 LIST_ITEM = re.compile(r"^\s*(?:•|-|\*|\d+[.)])\s+")
+ACRONYM = re.compile(r"\b[A-ZÀ-Ý][A-ZÀ-Ý0-9]+\b")  # « DITP », « RGAA », « EIG »: a name the answer must state
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,9 @@ def candidate_spans(chunk: StoredChunk, units: list[Unit], rank: int, config: Re
     """Every run of 1 to ``max_units`` units within the word budget that does not end on a promise (« … : ») and is not
     a question that the next sentence answers (« Faut-il rémunérer les usagers ? »), and every list with the sentence
     that introduces it. A list comes whole, never with only some of its items: all of them when they fit the list
-    budget, else the first sentence of each item (a list of long items states its points there). A list that goes on in the next passage (``continuation``, its first items) is read to its end. A list that
-    opens the passage is introduced by its heading: it is a span of its own too."""
+    budget, else the first sentence of each item (a list of long items states its points there). A list that goes on
+    in the next passage (``continuation``, its first items) is read to its end. A list that opens the passage is
+    introduced by its heading: it is a span of its own too."""
     spans = []
     if len(units) > 1 and units[0].is_item and units[1].is_item:
         spans.append(_list_span(chunk, [*units, *continuation], 0, rank, config))
@@ -188,7 +190,9 @@ def same_word(asked: str, stated: str) -> bool:
 
 @dataclass(frozen=True)
 class QuestionTerms:
-    """The question's analysed terms with their IDF; the distinctive ones are those rare in the corpus."""
+    """The question's analysed terms with their IDF; the distinctive ones are those rare in the corpus, and the
+    acronyms the question names (« le budget de la DITP » is not a laboratory's budget, however often the corpus
+    names the DITP)."""
 
     weights: dict[str, float]
     distinctive: frozenset[str]
@@ -197,7 +201,8 @@ class QuestionTerms:
     def of(cls, query: str, lexical: BM25Index, distinctive_idf: float) -> QuestionTerms:
         weights = {term: lexical.idf(term) for term in dict.fromkeys(lexical.query_terms(query))}
         ceiling = lexical.idf("\x00")  # an unknown term gets the corpus's highest IDF
-        return cls(weights, frozenset(t for t, w in weights.items() if w >= distinctive_idf * ceiling))
+        acronyms = {lexical.corrected(term) for acronym in ACRONYM.findall(query) for term in analyze(acronym)}
+        return cls(weights, frozenset(t for t, w in weights.items() if w >= distinctive_idf * ceiling or t in acronyms))
 
     def met_by(self, terms: set[str]) -> set[str]:
         """The question's terms that ``terms`` state, as they are or in a near form of the same word: the stemmer
@@ -256,6 +261,17 @@ class Reading:
         for span in spans:
             met |= self.terms.met_by(set(analyze(f"{span.chunk.title} {' '.join(span.chunk.heading_path)} {span.text}")))
         return met
+
+    def distinctive_terms_met(self, spans: list[Span]) -> set[str]:
+        """The question's distinctive terms that ``spans`` state as their subject: in their text and headings, but only
+        in its question for a FAQ answer, which answers its own question (« Quel budget prévoir pour un laboratoire ? »
+        is not about the DITP its answer sends the reader to)."""
+        met: set[str] = set()
+        for span in spans:
+            chunk = span.chunk
+            text = "" if chunk.kind == "faq" and len(chunk.heading_path) >= 2 else span.text
+            met |= self.terms.met_by(set(analyze(f"{chunk.title} {' '.join(chunk.heading_path)} {text}")))
+        return met & self.terms.distinctive
 
 
 class Reader:

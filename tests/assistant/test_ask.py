@@ -194,6 +194,25 @@ def test_a_faq_that_opens_on_yes_or_no_answers_an_open_question_by_the_sentences
     assert answer.text.startswith("« Le cadre juridique de l'innovation publique » : "), answer.text
 
 
+def test_the_budget_of_the_ditp_is_not_answered_by_the_faq_on_a_laboratory_budget(default_service):
+    # that FAQ answers « Quel budget prévoir pour un laboratoire d'innovation ? » and sends the reader to the DITP
+    answer = default_service.ask("Quel est le budget de la DITP ?").answer
+    assert answer.status == "no_answer" or "laboratoire" not in answer.text, answer.text
+
+
+def test_a_question_in_a_guide_is_answered_by_the_sentence_after_it(default_service):
+    # the co-design guide's « Faut-il rémunérer les usagers ? » is followed by its answer in the same paragraph
+    answer = default_service.ask("Faut-il rémunérer les usagers qui participent à un atelier ?").answer
+    assert answer.status == "answered", answer.text
+    assert "Ce n'est pas toujours possible" in answer.citations[0].quote, answer.text
+
+
+def test_a_question_asking_how_many_gets_the_sentence_that_states_the_number(default_service):
+    # « Un groupe de huit à quinze personnes » follows a sentence that meets the same terms and states no number
+    answer = default_service.ask("Combien de participants pour un atelier de co-conception ?").answer
+    assert answer.status == "answered" and "huit à quinze" in answer.text, answer.text
+
+
 def test_a_question_asking_how_long_is_answered_with_a_duration_or_not_at_all(default_service):
     from assistant.question_kind import QUANTITY
 

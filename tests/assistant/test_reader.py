@@ -214,6 +214,28 @@ def test_a_word_asked_in_one_form_is_met_in_another_of_the_same_word():
     assert terms.met_by(set(analyze("Le format du fichier"))) == set()
 
 
+def test_an_acronym_the_question_names_is_distinctive_however_often_the_corpus_names_it():
+    texts = [f"La DITP anime le réseau des laboratoires, rapport {n}." for n in range(5)] + ["Le budget d'un lab."]
+    terms = QuestionTerms.of("Quel est le budget de la DITP ?", BM25Index.build(range(6), texts), distinctive_idf=0.6)
+    assert "ditp" in terms.distinctive and terms.weights["ditp"] < terms.weights["budget"]
+
+
+def test_a_faq_answer_states_as_its_subject_only_what_its_question_names():
+    from assistant.reader import Reading, Span
+    from index.chunkstore import StoredChunk
+
+    text = "Le budget d'un laboratoire dépend de son ambition. Renseignez-vous auprès de la DITP."
+    heading = ("FAQ — Les laboratoires", "Quel budget prévoir pour un laboratoire ?")
+    faq = StoredChunk(1, "faq#0", "faq.md", 0, heading, text, "faq", None, "FAQ — Les laboratoires", "faq", (), None)
+    guide = StoredChunk(2, "guide#0", "guide.md", 0, ("Les laboratoires",), text, "section", None, "Les laboratoires",
+                        "guide", (), None)
+    terms = QuestionTerms({"budget": 1.0, "ditp": 1.0}, frozenset({"ditp"}))
+    reading = Reading([], [], terms)
+    units = split_units(text)
+    assert reading.distinctive_terms_met([Span(faq, units, 0, 0)]) == set()  # the DITP is where to ask, not the subject
+    assert reading.distinctive_terms_met([Span(guide, units, 0, 0)]) == {"ditp"}
+
+
 def test_a_question_is_encoded_once_to_be_searched_read_and_recorded(reader_service, monkeypatch):
     encoded = []
     encode_query = reader_service.encoder.encode_query
