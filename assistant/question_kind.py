@@ -35,6 +35,8 @@ DURATION_QUESTION = re.compile(r"\bcombien\s+de\s+temps\b|\b(?:durée|délai)s?\
 TIME_UNIT = r"(?:secondes?|minutes?|heures?|jours?|journées?|semaines?|mois|ans|années?|trimestres?|semestres?)\b"
 FOLLOWED_BY_TIME_UNIT = re.compile(r"(?:\s*(?:à|ou|et|-)\s*\S+)?[\s\u00a0-]*" + TIME_UNIT, re.IGNORECASE)
 SAYS_IT_DEPENDS = re.compile(r"dépend|vari|" + TIME_UNIT, re.IGNORECASE)
+# What « combien de… » counts: a noun and its complement (« combien de jours de congés »), not time (a duration).
+COUNTED = re.compile(r"\bcombien\s+d(?:e\s+|['’]\s*)(?!temps\b)([\w-]+(?:\s+(?:de|des|du|d['’])\s*[\w-]+)?)", re.IGNORECASE)
 
 
 def yes_or_no_to_an_open_question(question: str, quote: str) -> bool:
@@ -57,6 +59,14 @@ def states_no_quantity_asked(question: str, text: str) -> bool:
         return False
     asked = set(_quantities(question, durations=False))
     return not any(found not in asked for found in _quantities(text, durations=bool(DURATION_QUESTION.search(question))))
+
+
+def counted(question: str) -> str | None:
+    """What ``question`` asks the number of (« jours de congés » in « Combien de jours de congés a-t-on ? »), which
+    its answer must name: « un jour par semaine » of mentoring is not a number of days off. None when it counts
+    nothing, or time."""
+    match = COUNTED.search(question)
+    return match.group(1) if match else None
 
 
 def _quantities(text: str, durations: bool) -> list[str]:

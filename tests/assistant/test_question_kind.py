@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.question_kind import asks_for, states_no_quantity_asked, yes_or_no_to_an_open_question
+from assistant.question_kind import asks_for, counted, states_no_quantity_asked, yes_or_no_to_an_open_question
 
 
 def test_what_a_question_asks_for_is_told_by_its_interrogative_word():
@@ -51,3 +51,14 @@ def test_an_answer_that_states_no_quantity_does_not_answer_how_many():
     # the question's own number is not an answer: « pendant les 10 mois » asks, it does not tell
     assert states_no_quantity_asked("Combien de jours de congés pendant les 10 mois ?", "L'implication au-delà des 10 mois.")
     assert not states_no_quantity_asked("Comment lancer un audit ?", "Commencez par un diagnostic flash.")  # not asked
+
+
+@pytest.mark.parametrize(("question", "what"), [
+    ("Combien de jours de congés a-t-on quand on est EIG ?", "jours de congés"),
+    ("Combien d'EIG par défi ?", "EIG"),
+    ("combien de participants faut-il ?", "participants"),
+    ("Et ça prend combien de temps ?", None),  # a duration: any quantity of time answers it
+    ("Combien coûte un laboratoire ?", None),
+])
+def test_what_a_question_asking_how_many_counts(question, what):
+    assert counted(question) == what

@@ -384,3 +384,9 @@ def test_a_title_names_the_subject_of_an_answer_that_does_not_state_it_but_a_hea
                       "C'est ainsi que naît l'idée d'une journée portes ouvertes.", limit) is None
     assert subject_of("FAQ — Le cadre juridique de l'innovation publique",
                       "La Constitution prévoit ce fondement.", limit) == "Le cadre juridique de l'innovation publique"
+
+
+def test_a_number_of_something_else_does_not_answer_how_many(reader_service):
+    # the FAQ's « dix mois » is how long a challenge lasts, not a number of days off
+    answer = reader_service.ask("Combien de jours de congés a-t-on pendant un défi ?").answer
+    assert answer.status == "no_answer", answer.text
