@@ -112,8 +112,8 @@ def split_units(text: str) -> list[Unit]:
 def candidate_spans(chunk: StoredChunk, units: list[Unit], rank: int, config: ReaderConfig,
                     continuation: list[Unit] = ()) -> list[Span]:
     """Every run of 1 to ``max_units`` units within the word budget that does not end on a promise (« … : ») and is not
-    a question that the next sentence answers (« Faut-il rémunérer les usagers ? »), and every list with the sentence
-    that introduces it. A list comes whole, never with only some of its items: all of them when they fit the list
+    only questions (« Faut-il rémunérer les usagers ? », answered by the next sentence, or the questions a guide lists
+    as its contents), and every list with the sentence that introduces it, unless its items are mostly questions. A list comes whole, never with only some of its items: all of them when they fit the list
     budget, else the first sentence of each item (a list of long items states its points there). A list that goes on
     in the next passage (``continuation``, its first items) is read to its end. A list that opens the passage is
     introduced by its heading: it is a span of its own too."""
@@ -132,9 +132,9 @@ def candidate_spans(chunk: StoredChunk, units: list[Unit], rank: int, config: Re
                 break
             if _promises_list(units, end):  # its list is the whole-list span's, never cut
                 break
-            if not units[end].text.endswith(":") and not _asks_what_follows_answers(units, start, end):
+            if not units[end].text.endswith(":") and not _only_questions(units[start:end + 1]):
                 spans.append(Span(chunk, units[start:end + 1], rank, start))
-    return spans
+    return [span for span in spans if not _mostly_questions([unit for unit in span.units if unit.is_item])]
 
 
 def _list_span(chunk: StoredChunk, units: list[Unit], lead_in: int, rank: int, config: ReaderConfig) -> Span:
@@ -164,10 +164,15 @@ def _introduces_list(units: list[Unit], position: int) -> bool:
     return unit.text.endswith(":") or (not unit.is_item and unit.line != units[position + 1].line)
 
 
-def _asks_what_follows_answers(units: list[Unit], start: int, end: int) -> bool:
-    """Whether the units from ``start`` to ``end`` are only questions, and the next unit is not one: it answers them."""
-    return end + 1 < len(units) and not units[end + 1].text.endswith("?") \
-        and all(unit.text.endswith("?") for unit in units[start:end + 1])
+def _only_questions(units: list[Unit]) -> bool:
+    """Whether ``units`` (at least one) all ask rather than state: they cannot be an answer."""
+    return bool(units) and all(unit.text.endswith("?") for unit in units)
+
+
+def _mostly_questions(items: list[Unit]) -> bool:
+    """Whether most list ``items`` ask rather than state: the contents of a page (« Elle répond aux questions
+    suivantes : Quels produits… ? Quelles exemptions… ? »), not an answer."""
+    return 2 * sum(item.text.endswith("?") for item in items) > len(items)
 
 
 def _promises_list(units: list[Unit], position: int) -> bool:

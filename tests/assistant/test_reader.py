@@ -169,6 +169,15 @@ def test_a_list_that_opens_its_passage_is_introduced_by_its_heading_and_read_who
     assert max(len(s.units) for s in spans if s.start == 1) == 3  # its items alone are still ordinary sentences
 
 
+def test_questions_are_never_an_answer_nor_a_list_of_them():
+    units = split_units("Elle répond aux questions suivantes :\n• Quels produits sont concernés ?\n• Quelles sont les "
+                        "sanctions ?\n• Elle recense aussi les textes.\nFaut-il un audit ? Quand le publier ?")
+    texts = [s.text for s in candidate_spans(chunk=None, units=units, rank=0, config=_config())]
+    assert not any("Quels produits" in text and "Quelles sont les sanctions" in text for text in texts)  # the contents
+    assert "Faut-il un audit ? Quand le publier ?" not in texts and "Quand le publier ?" not in texts
+    assert "Elle recense aussi les textes." in texts
+
+
 def test_no_span_stops_on_a_promise_nor_cuts_a_list_from_its_lead_in():
     units = split_units("Le service est ouvert à tous. Pour candidater, il faut :\n• un projet ;\n• une équipe.\n"
                         "Les dossiers sont lus en juin :\nla commission se réunit ensuite.")
