@@ -113,10 +113,11 @@ def candidate_spans(chunk: StoredChunk, units: list[Unit], rank: int, config: Re
                     continuation: list[Unit] = ()) -> list[Span]:
     """Every run of 1 to ``max_units`` units within the word budget that does not end on a promise (« … : ») and is not
     only questions (« Faut-il rémunérer les usagers ? », answered by the next sentence, or the questions a guide lists
-    as its contents), and every list with the sentence that introduces it, unless its items are mostly questions. A list comes whole, never with only some of its items: all of them when they fit the list
-    budget, else the first sentence of each item (a list of long items states its points there). A list that goes on
-    in the next passage (``continuation``, its first items) is read to its end. A list that opens the passage is
-    introduced by its heading: it is a span of its own too."""
+    as its contents), and every list with the sentence that introduces it, unless its items are mostly questions. A
+    list comes whole, never with only some of its items: all of them when they fit the list budget, else the first
+    sentence of each item (a list of long items states its points there). A list that goes on in the next passage
+    (``continuation``, its first items) is read to its end. A list that opens the passage is introduced by its
+    heading: it is a span of its own too."""
     spans = []
     if len(units) > 1 and units[0].is_item and units[1].is_item:
         spans.append(_list_span(chunk, [*units, *continuation], 0, rank, config))
