@@ -32,7 +32,7 @@ from index.lexical import analyze, fold_accents
 from index.snapshot import IndexSnapshot
 
 from .outline import GuidePart, OutlineConfig, guide_part
-from .question_kind import YES_OR_NO, asks_for, counted, states_no_quantity_asked, yes_or_no_to_an_open_question
+from .question_kind import YES_OR_NO, asks_for, counted, misses_an_ordinal, states_no_quantity_asked, yes_or_no_to_an_open_question
 from .question_parts import question_parts
 from .reader import Reader, ReaderConfig, Reading, Span
 from .retrieval import DocumentHit, SearchOutcome
@@ -227,15 +227,18 @@ class AnswerComposer:
     def of_the_kind_asked(self, question: str, choice: Choice) -> bool:
         """Whether what ``choice`` shows is the kind of answer ``question`` asks for: not a bare « oui » or « non » to
         a question that asks how, why, who…, and a quantity (or « cela dépend ») to one that asks how many, how long…
-        (a FAQ's answer to its own question aside), naming what « combien de… » counts. The meaning of a passage
-        cannot vouch for a number it lacks, nor for what a number counts."""
+        (a FAQ's answer to its own question aside), naming what « combien de… » counts and the numbered thing the
+        question names (« la 7e promotion »). The meaning of a passage cannot vouch for a number it lacks, nor for what
+        a number counts."""
         citations = self.text_of(choice)[1]
         quotes = [citation.quote for citation in citations]
         if yes_or_no_to_an_open_question(question, quotes[0]):
             return False
         if choice.faq_asked:
             return True
-        return not states_no_quantity_asked(question, " ".join(quotes)) and _names_what_is_counted(question, choice.reading, citations)
+        shown = " ".join(f"{c.chunk.title} {' '.join(c.chunk.heading_path)} {c.quote}" for c in citations)
+        return not states_no_quantity_asked(question, " ".join(quotes)) and not misses_an_ordinal(question, shown) \
+            and _names_what_is_counted(question, choice.reading, shown)
 
     def grounded(self, coverage: float, distinctive: float, similarity: float) -> bool:
         """Whether what the answer shows meets the question: it shares its terms (``coverage``, with the headings of
@@ -321,14 +324,11 @@ class AnswerComposer:
         return Answer("no_answer", no_answer_text(related), confidence, [], related[:5], "none", signals, passages or [])
 
 
-def _names_what_is_counted(question: str, reading: Reading, citations: list[Citation]) -> bool:
-    """Whether the quotes, with their headings, name every term of what ``question`` counts (``counted``)."""
+def _names_what_is_counted(question: str, reading: Reading, shown: str) -> bool:
+    """Whether what is ``shown`` (quotes with their titles and headings) names every term of what ``question``
+    counts (``counted``)."""
     what = counted(question)
-    if what is None:
-        return True
-    counted_terms = reading.terms.met_by(set(analyze(what)))
-    shown = " ".join(f"{c.chunk.title} {' '.join(c.chunk.heading_path)} {c.quote}" for c in citations)
-    return counted_terms <= reading.terms.met_by(set(analyze(shown)))
+    return what is None or reading.terms.met_by(set(analyze(what))) <= reading.terms.met_by(set(analyze(shown)))
 
 
 def _opening(reading: Reading, part: GuidePart) -> Span | None:

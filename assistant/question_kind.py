@@ -36,6 +36,10 @@ TIME_UNIT = r"(?:secondes?|minutes?|heures?|jours?|journées?|semaines?|mois|ans
 FOLLOWED_BY_TIME_UNIT = re.compile(r"(?:\s*(?:à|ou|et|-)\s*\S+)?[\s\u00a0-]*" + TIME_UNIT, re.IGNORECASE)
 SAYS_IT_DEPENDS = re.compile(r"dépend|vari|" + TIME_UNIT, re.IGNORECASE)
 # What « combien de… » counts: a noun and its complement (« combien de jours de congés »), not time (a duration).
+# A numbered thing the question names (« la 7e promotion », « la 9ème édition »), not a day of the month (« le 1er mars »).
+ORDINAL_SUFFIX = r"(?:e|ème|eme|er|ère|°)"
+ORDINAL = re.compile(rf"\b(\d+){ORDINAL_SUFFIX}\s+(?!(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre"
+                     r"|novembre|décembre)\b)(\w+)", re.IGNORECASE)
 COUNTED = re.compile(r"\bcombien\s+d(?:e\s+|['’]\s*)(?!temps\b)([\w-]+(?:\s+(?:de|des|du|d['’])\s*[\w-]+)?)", re.IGNORECASE)
 
 
@@ -67,6 +71,13 @@ def counted(question: str) -> str | None:
     nothing, or time."""
     match = COUNTED.search(question)
     return match.group(1) if match else None
+
+
+def misses_an_ordinal(question: str, text: str) -> bool:
+    """Whether ``question`` names a numbered thing (« la 7e promotion ») that ``text`` does not name (as « 7e », « 7ème »
+    or « promotion 7 »): an answer on the 4th promotion, opened on 7 June, does not answer a question on the 7th."""
+    return any(not re.search(rf"\b{number}{ORDINAL_SUFFIX}(?!\w)|\b{re.escape(noun[:5])}\w*\s+(?:n°\s*)?{number}\b", text,
+                             re.IGNORECASE) for number, noun in ORDINAL.findall(question))
 
 
 def _quantities(text: str, durations: bool) -> list[str]:

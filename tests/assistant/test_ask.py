@@ -213,6 +213,12 @@ def test_a_question_asking_how_many_gets_the_sentence_that_states_the_number(def
     assert answer.status == "answered" and "huit à quinze" in answer.text, answer.text
 
 
+def test_an_edition_the_corpus_does_not_describe_is_not_answered_with_another_one(default_service):
+    # the guides give the 2023 edition, the 10th, and its 350 events: not the figures of the 12th
+    answer = default_service.ask("Combien d'événements a rassemblé la 12e édition du Mois de l'innovation publique ?").answer
+    assert answer.status == "no_answer", answer.text
+
+
 def test_a_question_asking_how_long_is_answered_with_a_duration_or_not_at_all(default_service):
     from assistant.question_kind import QUANTITY
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.question_kind import asks_for, counted, states_no_quantity_asked, yes_or_no_to_an_open_question
+from assistant.question_kind import asks_for, counted, misses_an_ordinal, states_no_quantity_asked, yes_or_no_to_an_open_question
 
 
 def test_what_a_question_asks_for_is_told_by_its_interrogative_word():
@@ -62,3 +62,12 @@ def test_an_answer_that_states_no_quantity_does_not_answer_how_many():
 ])
 def test_what_a_question_asking_how_many_counts(question, what):
     assert counted(question) == what
+
+
+def test_a_numbered_thing_the_question_names_must_be_the_one_the_answer_speaks_of():
+    assert misses_an_ordinal("Quand ouvre la 7e promotion EIG ?", "Répondez à l'appel pour faire partie de la promotion 4.")
+    assert misses_an_ordinal("Quand ouvre la 7e promotion EIG ?", "Jusqu'au 7 juin, candidatez à la promotion 4.")
+    assert not misses_an_ordinal("Quand ouvre la 7e promotion EIG ?", "La promotion 7 ouvre en juin.")
+    assert not misses_an_ordinal("Que dit la 10ème édition ?", "La 10e édition a rassemblé 350 événements.")
+    assert misses_an_ordinal("Que dit la 10ème édition ?", "La 110e édition.")  # another number
+    assert not misses_an_ordinal("Qu'est-ce qui change au 1er janvier ?", "Rien.")  # a date, not a numbered thing
