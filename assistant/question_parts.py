@@ -15,9 +15,11 @@ from index.lexical import analyze
 _INTERROGATIVE = r"(?:qui|quoi|quel(?:le)?s?|lequel|laquelle|comment|pourquoi|combien|quand|où|qu['’]est-ce|est-ce)"
 # A fallback asked after the first wish: « peut-on désactiver X, ou au moins clore Y ? » wants both answers.
 _FALLBACK = r"ou\s+(?:au\s+moins|à\s+défaut|sinon|du\s+moins|à\s+la\s+rigueur)"
-# After a « ? » that does not end the text, before « et » followed by an interrogative word (« et qui a… »), or before
-# a fallback.
-_BOUNDARY = re.compile(rf"(?<=\?)\s+(?=\S)|,?\s+et\s+(?=(?:à |de |par |pour |avec |auprès de |chez )?{_INTERROGATIVE}\b)"
+# A question by inversion (« …, et faut-il les faire relire ? », « et peut-on… ? »).
+_INVERTED = r"\w+-(?:t-)?(?:il|elle|on|ils|elles)\b"
+# After a « ? » that does not end the text, before « et » followed by an interrogative word (« et qui a… ») or an
+# inversion, or before a fallback.
+_BOUNDARY = re.compile(rf"(?<=\?)\s+(?=\S)|,?\s+et\s+(?=(?:à |de |par |pour |avec |auprès de |chez )?{_INTERROGATIVE}\b|{_INVERTED})"
                        rf"|,\s+(?={_FALLBACK}\b)", re.IGNORECASE)
 
 

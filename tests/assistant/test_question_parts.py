@@ -18,6 +18,8 @@ from assistant.question_parts import question_parts
      ["Peut-on désactiver les commentaires", "ou au moins fermer un fil terminé ?"]),
     ("Faut-il refaire tout l'audit, ou à défaut les pages modifiées ?",
      ["Faut-il refaire tout l'audit", "ou à défaut les pages modifiées ?"]),
+    ("Combien de mots par phrase en FALC, et faut-il faire relire les textes ?",  # a question by inversion
+     ["Combien de mots par phrase en FALC", "faut-il faire relire les textes ?"]),
 ])
 def test_a_question_asking_two_things_is_read_as_two_parts(question, parts):
     assert question_parts(question) == parts
@@ -28,6 +30,7 @@ def test_a_question_asking_two_things_is_read_as_two_parts(question, parts):
     "Quels sont les critères et les étapes d'un audit ?",  # one question about two things
     "Faut-il vérifier que le site est accessible et que les données sont à jour ?",  # « et que » : and that
     "Le fichier doit-il être en CSV ou en JSON ?",  # a choice between two, one answer
+    "Les agents et les usagers peuvent-ils participer ?",  # « et » between two subjects of one inversion
 ])
 def test_a_simple_question_stays_whole(question):
     assert question_parts(question) == [question]
