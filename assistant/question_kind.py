@@ -35,11 +35,11 @@ DURATION_QUESTION = re.compile(r"\bcombien\s+de\s+temps\b|\b(?:durée|délai)s?\
 TIME_UNIT = r"(?:secondes?|minutes?|heures?|jours?|journées?|semaines?|mois|ans|années?|trimestres?|semestres?)\b"
 FOLLOWED_BY_TIME_UNIT = re.compile(r"(?:\s*(?:à|ou|et|-)\s*\S+)?[\s\u00a0-]*" + TIME_UNIT, re.IGNORECASE)
 SAYS_IT_DEPENDS = re.compile(r"dépend|vari|" + TIME_UNIT, re.IGNORECASE)
-# What « combien de… » counts: a noun and its complement (« combien de jours de congés »), not time (a duration).
 # A numbered thing the question names (« la 7e promotion », « la 9ème édition »), not a day of the month (« le 1er mars »).
 ORDINAL_SUFFIX = r"(?:e|ème|eme|er|ère|°)"
 ORDINAL = re.compile(rf"\b(\d+){ORDINAL_SUFFIX}\s+(?!(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre"
                      r"|novembre|décembre)\b)(\w+)", re.IGNORECASE)
+# What « combien de… » counts: a noun and its complement (« combien de jours de congés »), not time (a duration).
 COUNTED = re.compile(r"\bcombien\s+d(?:e\s+|['’]\s*)(?!temps\b)([\w-]+(?:\s+(?:de|des|du|d['’])\s*[\w-]+)?)", re.IGNORECASE)
 
 
