@@ -20,6 +20,10 @@ from assistant.storage import INTERNAL, Caller, Records
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "multilingual-e5-small"
+# A loopback call that must succeed gets a timeout no pause of a loaded CI machine reaches (a whole-process pause
+# of over 1 s was seen there); a scripted server that must time out stays silent well past it.
+PATIENT_TIMEOUT_SECONDS = 5.0
+SILENT_SECONDS = 8.0
 
 SMALL_CORPUS = {
     "guides/laboratoires.md": """---
@@ -168,7 +172,7 @@ class ScriptedLLM:
         payload = await request.json()
         self.requests.append(payload)
         if self.behaviour == "slow":
-            await asyncio.sleep(3)
+            await asyncio.sleep(SILENT_SECONDS)
         if self.behaviour == "error":
             return JSONResponse({"error": {"message": "surcharge"}}, status_code=500)
         content = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from support import ScriptedLLM
+from support import PATIENT_TIMEOUT_SECONDS, ScriptedLLM
 
 from assistant.generation import parse_generation
 from assistant.service import Eclaireur
@@ -18,7 +18,7 @@ def llm():
 @pytest.fixture()
 def generative_service(default_service, embedder, llm):
     settings = default_service.settings.model_copy(update={"llm_base_url": f"{llm.url}/v1", "llm_model": "albert-test",
-                                                           "llm_timeout_seconds": 1.0})
+                                                           "llm_timeout_seconds": PATIENT_TIMEOUT_SECONDS})
     service = Eclaireur(settings, embedder=embedder)
     service.reload()
     llm.requests.clear()
@@ -49,8 +49,8 @@ def test_a_refusal_becomes_an_honest_no_answer(generative_service, llm):
     assert result.answer.status == "no_answer" and result.answer.related
 
 
-@pytest.mark.parametrize(("behaviour", "reason"), [("slow", "n'a pas répondu en 1 s"), ("error", "erreur HTTP 500"),
-                                                   ("uncited", "sans citer ses sources")])
+@pytest.mark.parametrize(("behaviour", "reason"), [
+    ("slow", f"n'a pas répondu en {PATIENT_TIMEOUT_SECONDS:g} s"), ("error", "erreur HTTP 500"), ("uncited", "sans citer ses sources")])
 def test_failures_fall_back_to_the_extractive_answer_and_say_so(generative_service, llm, behaviour, reason):
     llm.behaviour = behaviour
     result = generative_service.ask(QUESTION)

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from support import LiveServer
+from support import PATIENT_TIMEOUT_SECONDS, SILENT_SECONDS, LiveServer
 
 from assistant.service import Eclaireur
 
@@ -29,7 +29,7 @@ class ScriptedReranker:
         payload = await request.json()
         self.requests.append(payload)
         if self.behaviour == "slow":
-            await asyncio.sleep(3)
+            await asyncio.sleep(SILENT_SECONDS)
         if self.behaviour == "error":
             return JSONResponse({"error": "surcharge"}, status_code=503)
         if self.behaviour == "garbage":
@@ -49,7 +49,7 @@ def reranker():
 @pytest.fixture()
 def reranking_service(default_service, embedder, reranker):
     settings = default_service.settings.model_copy(update={
-        "rerank_base_url": reranker.url, "rerank_model": "bge-reranker-test", "rerank_timeout_seconds": 1.0,
+        "rerank_base_url": reranker.url, "rerank_model": "bge-reranker-test", "rerank_timeout_seconds": PATIENT_TIMEOUT_SECONDS,
         "rerank_top_n": 4})
     service = Eclaireur(settings, embedder=embedder)
     service.reload()
@@ -76,7 +76,7 @@ def test_reranking_is_paid_only_when_asked(reranking_service, reranker):
 
 
 @pytest.mark.parametrize(("behaviour", "reason"), [
-    ("slow", "n'a pas répondu en 1 s"),
+    ("slow", f"n'a pas répondu en {PATIENT_TIMEOUT_SECONDS:g} s"),
     ("error", "erreur HTTP 503"),
     ("garbage", "passages inexistants"),
 ])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from loopback_site import DOCX_TEXT, PDF_TEXT, ServedSite, guides_site, sample_docx, sample_pdf
-from support import SMALL_CORPUS
+from support import PATIENT_TIMEOUT_SECONDS, SMALL_CORPUS
 
 from index.web.fetch import Limits
 from index.web.sync import SyncOptions, user_agent
@@ -26,5 +26,5 @@ def site(served):
 def options(tmp_path):
     return SyncOptions(corpus_dir=tmp_path / "corpus", state_dir=tmp_path / "state",
                        user_agent=user_agent("mailto:innovation@example.org"),
-                       limits=Limits(max_page_bytes=200_000, max_total_bytes=50_000_000, timeout_seconds=1.0))
+                       limits=Limits(max_page_bytes=200_000, max_total_bytes=50_000_000, timeout_seconds=PATIENT_TIMEOUT_SECONDS))
 

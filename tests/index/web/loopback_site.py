@@ -18,11 +18,11 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from markdown_it import MarkdownIt
+from support import SILENT_SECONDS
 
 from index.readers import parse_front_matter
 from index.web.config import WebSource
 
-SLOW_SECONDS = 3.0
 TOKEN = "jeton-intranet-de-test"
 PDF_TEXT = "Note sur le budget participatif : les habitants proposent et votent des projets d'investissement."
 DOCX_TEXT = "La fiche explique comment organiser un hackathon de données publiques en trois jours."
@@ -102,8 +102,8 @@ def guides_site(guides: dict[str, str], pdf: bytes, docx: bytes) -> LoopbackSite
     site.resources["/lent.html"] = Resource(render_page("# Lent\n\nUne page qui tarde."))
     site.redirects["/ancien-guide"] = first
     site.redirects["/ailleurs"] = "http://localhost:{port}/guides/"
-    home_links = paths + ["/documents/note.pdf", "/prive/secret.html", "/image.html", "/gros.html", "/lent.html",
-                          "/ancien-guide", "/ailleurs", "/calendrier?mois=0", "mailto:contact@example.org",
+    home_links = paths + ["/documents/note.pdf", "/prive/secret.html", "/image.html", "/gros.html", "/ancien-guide",
+                          "/ailleurs", "/calendrier?mois=0", "mailto:contact@example.org",
                           "https://www.example.org/externe"]
     site.resources["/"] = Resource(render_page("---\ntitle: Accueil\n---\n# Accueil\n\nLes guides du portail.", home_links))
     site.resources["/robots.txt"] = Resource(b"User-agent: *\nDisallow: /prive/\n", "text/plain")
@@ -116,6 +116,12 @@ def guides_site(guides: dict[str, str], pdf: bytes, docx: bytes) -> LoopbackSite
         b"<sitemap><loc>{base}/sitemap-guides.xml</loc></sitemap><sitemap><loc>{base}/sitemap-faq.xml.gz</loc></sitemap>"
         b"</sitemapindex>"), "application/xml")
     return site
+
+
+def link_from_home(site: LoopbackSite, path: str) -> None:
+    """A link to ``path`` added to the home page (the slow page is linked only by the test that waits for it)."""
+    home = site.resources["/"]
+    site.resources["/"] = Resource(home.body.replace(b"</main>", f'<a href="{path}">{path}</a></main>'.encode()), home.content_type)
 
 
 def corpus_site(corpus: Path, limit: int | None = None, step: int = 1) -> tuple[LoopbackSite, dict[str, str]]:
@@ -177,7 +183,7 @@ class _Handler(BaseHTTPRequestHandler):
         if resource is None:
             return self._send(404, b"introuvable", "text/plain")
         if parts.path == "/lent.html":
-            time.sleep(SLOW_SECONDS)
+            time.sleep(SILENT_SECONDS)
         if self.headers.get("If-None-Match") == resource.etag:
             self.send_response(304)
             self.send_header("ETag", resource.etag)

@@ -7,7 +7,7 @@ import time
 
 import httpx
 from loopback_site import PDF_TEXT
-from support import write_corpus
+from support import PATIENT_TIMEOUT_SECONDS, write_corpus
 
 from assistant.service import Eclaireur
 from assistant.settings import Settings
@@ -19,7 +19,7 @@ def sources_service(tmp_path, site, model_path, embedder, **overrides) -> Eclair
     (tmp_path / "sources.toml").write_text(f'''[[source]]
 name = "portail"
 start_url = "{site.base}/"
-exclude = ["/calendrier", "/lent.html"]
+exclude = ["/calendrier"]
 max_depth = 2
 delay_seconds = 0
 intranet = true
@@ -27,7 +27,7 @@ intranet = true
     settings = Settings(corpus_dir=write_corpus(tmp_path / "corpus"), index_dir=tmp_path / "index",
                         records_path=tmp_path / "records.sqlite", model_path=model_path, admin_api_keys=[ADMIN_KEY],
                         sources_file=tmp_path / "sources.toml", sources_state_dir=tmp_path / "state",
-                        sources_timeout_seconds=1.0, sources_max_page_bytes=200_000, _env_file=None, **overrides)
+                        sources_timeout_seconds=PATIENT_TIMEOUT_SECONDS, sources_max_page_bytes=200_000, _env_file=None, **overrides)
     service = Eclaireur(settings, embedder=embedder)
     service.ensure_index()
     return service

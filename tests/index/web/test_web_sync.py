@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from loopback_site import DOCX_TEXT, PDF_TEXT, crawl_source
+from loopback_site import DOCX_TEXT, PDF_TEXT, crawl_source, link_from_home
 
 from index.readers import read_document
 from index.web.sync import sync_source
@@ -43,6 +43,7 @@ def test_first_sync_stores_pages_and_linked_documents_with_their_public_address(
 
 
 def test_robots_txt_and_hostile_pages_are_skipped_with_a_reason(site, options):
+    link_from_home(site, "/lent.html")
     report = sync_source(crawl_source(site), options)
 
     assert report.skipped[site.base + "/prive/secret.html"] == "interdit par robots.txt"
@@ -233,9 +234,7 @@ def test_a_noindex_page_is_not_stored_but_its_links_are_followed(site, options):
 def test_the_total_volume_of_a_source_is_bounded(site, options):
     from dataclasses import replace
 
-    from index.web.fetch import Limits
-
-    bounded = replace(options, limits=Limits(max_page_bytes=200_000, max_total_bytes=3_000, timeout_seconds=1.0))
+    bounded = replace(options, limits=replace(options.limits, max_total_bytes=3_000))
     report = sync_source(crawl_source(site), bounded)
 
     assert 1 <= len(report.new) <= 3  # each page weighs more than 800 bytes
