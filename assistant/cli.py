@@ -124,6 +124,8 @@ def _parser() -> argparse.ArgumentParser:
     adapt_source.add_argument("--passages", type=Path, help='passages JSONL {"id", "title", "text"}, comme pour eval')
     adapt.add_argument("--output", type=Path, help="dossier du modèle adapté (défaut : celui du modèle suivi de -adapte)")
     adapt.add_argument("--max-pairs", type=int, default=3000, help="paires d'entraînement au plus (défaut : 3000)")
+    adapt.add_argument("--fine-tuned-share", type=float, default=0.5,
+                       help="part des poids affinés dans le modèle écrit, le reste venant du modèle de base (défaut : 0,5)")
     adapt.add_argument("--json", action="store_true", help="le rapport en JSON")
     adapt.set_defaults(handler=run_model_adapt)
     return parser
@@ -154,9 +156,12 @@ def run_model_adapt(args, settings: Settings) -> int:
         raise SystemExit(f"Corpus introuvable : {corpus}")
     if args.max_pairs < 1:
         raise SystemExit("--max-pairs doit valoir au moins 1.")
+    if not 0.0 < args.fine_tuned_share <= 1.0:
+        raise SystemExit("--fine-tuned-share doit être compris entre 0 (exclu) et 1.")
     source = PassagesFile(args.passages) if args.passages else settings.corpus(corpus)
     output = args.output or settings.model_path.with_name(f"{settings.model_path.name}-adapte")
-    report = adapt_model(settings.model_path, read_corpus(source), output, AdaptConfig(max_pairs=args.max_pairs))
+    report = adapt_model(settings.model_path, read_corpus(source), output, AdaptConfig(max_pairs=args.max_pairs,
+                         fine_tuned_share=args.fine_tuned_share))
     if args.json:
         print(json.dumps(asdict(report), ensure_ascii=False, indent=2))
         return 0

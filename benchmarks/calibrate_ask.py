@@ -1,6 +1,6 @@
 """Fit the reader's span model and the answer confidence of /ask on questions whose answers are known fact by fact.
 
-    .venv/bin/python benchmarks/calibrate_ask.py [--corpus DIR] [--facts FILE]
+    .venv/bin/python benchmarks/calibrate_ask.py [--corpus DIR] [--facts FILE [FILE ...]]
 
 1. Every question is searched as /ask does; the reader scores every span of the passages it reads, and each span
    is labelled by whether the answer made of it states every fact of the question.
@@ -12,6 +12,9 @@
    of a question that asks several things; the composer's own choice), its context coverage and its passage
    similarity are calibrated into a confidence (logistic regression, unanswerable questions counting as wrong); the
    tables give the threshold.
+
+With several question sets, each set is also judged by weights fitted on the other sets alone: what a tuning on some
+questions is worth on questions written apart from them. Everything else is fitted on all the sets together.
 
 It prints the weights to copy into ``ReaderConfig`` and ``AnswerConfig``, and the tables for benchmarks/README.md.
 """
@@ -103,13 +106,14 @@ def fit(groups: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=SHARED / "corpus-real")
-    parser.add_argument("--facts", type=Path, default=SHARED / "eval-dev" / "corpus-real-dev-answer-facts.jsonl")
+    parser.add_argument("--facts", type=Path, nargs="+", default=[SHARED / "eval-dev" / "corpus-real-dev-answer-facts.jsonl"])
     args = parser.parse_args()
-    if not args.corpus.is_dir() or not args.facts.exists():
-        sys.exit(f"Données d'évaluation absentes ({args.corpus}, {args.facts}).")
+    if not args.corpus.is_dir() or not all(path.exists() for path in args.facts):
+        sys.exit(f"Données d'évaluation absentes ({args.corpus}, {' '.join(map(str, args.facts))}).")
 
     settings, embedder, retriever = eval_retriever(args.corpus)
-    questions = load_fact_questions(args.facts)
+    sets = [load_fact_questions(path) for path in args.facts]
+    questions = [item for questions_of_set in sets for item in questions_of_set]
     answer_config = settings.answer_config()
     config = answer_config.reader
     asked = ask_all(questions, retriever, embedder)
@@ -121,6 +125,8 @@ def main() -> None:
         features = np.array([[span.features[name] for name in FEATURES] for span in spans]).reshape(len(spans), len(FEATURES))
         labels = np.array([bool(item.facts) and states_facts(composer.render(span)[0], item.facts) for span in spans], dtype=bool)
         groups.append((features, labels))
+    if len(sets) > 1:
+        judge_across_sets(args.facts, sets, groups, asked, retriever, embedder, answer_config)
     answerable = [n for n, item in enumerate(questions) if item.facts]
     reachable = [n for n in answerable if groups[n][1].any()]
     print(f"\n## Lecteur de /ask — {len(answerable)} questions avec réponse, {len(questions) - len(answerable)} sans\n")
@@ -166,7 +172,32 @@ def main() -> None:
     print("\nPoids à reporter dans ReaderConfig (ordre de FEATURES) et AnswerConfig.calibration :")
     print(f"  weights = ({', '.join(f'{w:.3f}' for w in weights)})  # {', '.join(FEATURES)}")
     print(f"  calibration = ({', '.join(f'{w:.3f}' for w in calibration.coef_[0])}, {calibration.intercept_[0]:.3f})")
-    print(f"\nCommande : .venv/bin/python benchmarks/calibrate_ask.py --corpus {args.corpus} --facts {args.facts}")
+    print(f"\nCommande : .venv/bin/python benchmarks/calibrate_ask.py --corpus {args.corpus} --facts {' '.join(map(str, args.facts))}")
+
+
+def judge_across_sets(paths: list[Path], sets: list[list], groups: list, asked: list[Asked], retriever: Retriever,
+                      embedder: Embedder, answer_config) -> None:
+    """Per set, the share of its answerable questions whose chosen answer states every fact: with the reader's current
+    weights, and with weights fitted on the other sets alone (``groups`` and ``asked`` run over the sets in order)."""
+    print("\n## Chaque jeu jugé par des poids ajustés sur les autres\n")
+    print("| jeu | questions avec réponse | choix juste, poids actuels | choix juste, poids ajustés sur les autres jeux |")
+    print("|---|---|---|---|")
+    starts = np.cumsum([0] + [len(questions) for questions in sets])
+    for number, (path, questions) in enumerate(zip(paths, sets)):
+        inside = range(starts[number], starts[number + 1])
+        others = fit([group for n, group in enumerate(groups) if n not in inside])
+        right = {}
+        for name, weights in (("current", answer_config.reader.weights), ("others", others)):
+            chooser = AnswerComposer(embedder, replace(answer_config, reader=replace(answer_config.reader, weights=tuple(weights))))
+            right[name] = sum(_states_every_fact(chooser, item, asked[n], retriever) for n, item in zip(inside, questions))
+        answerable = sum(1 for item in questions if item.facts)
+        print(f"| {path.name} | {answerable} | {right['current'] / answerable:.1%} | {right['others'] / answerable:.1%} |")
+
+
+def _states_every_fact(chooser: AnswerComposer, item, one: Asked, retriever: Retriever) -> bool:
+    """Whether the answer ``chooser`` would show for ``item`` (before any threshold) states every fact."""
+    choice = chooser.choose(item.question, one.vector, one.outcome, retriever.snapshot) if item.facts else None
+    return choice is not None and states_facts(chooser.text_of(choice)[0], item.facts)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ a FAQ question and its answer, a heading path and its section, a document title 
 with a hard negative (the best BM25 match from another document), trained with MultipleNegativesRankingLoss.
 A document with neither title nor headings (passages given flat) gives sentence pairs instead: one of its
 sentences against the rest of its passage, the Inverse Cloze Task of Lee et al. (2019).
+The model written is halfway between the fine-tuned weights and the base ones (WiSE-FT, Wortsman et al. 2022): fully
+fine-tuned, it ranked better on the questions its recipe was chosen on and worse on a third set written later.
 The result is a new model folder with its own fingerprint: an index built with the old model is refused by it.
 """
 
@@ -47,6 +49,7 @@ class AdaptConfig:
     # thresholds expect them (sentence-transformers' default, 20, spreads a question's best cosine from 0.89 to 0.62)
     similarity_scale: float = 100.0
     seed: int = 13
+    fine_tuned_share: float = 0.5  # of the weights written; the rest is the base model's (``interpolate``)
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,8 @@ def adapt_model(base: Path, documents: Iterable[Document], output: Path, config:
     model = SentenceTransformer(str(base), device="cpu")
     model.max_seq_length = config.max_seq_length
     trained = trainable_parameters(model)
+    base_weights = {name: parameter.detach().clone() for name, parameter in model.named_parameters()
+                    if parameter.requires_grad}
     loss = MultipleNegativesRankingLoss(model, scale=config.similarity_scale)
     order, shuffler, batches = list(range(len(triplets))), random.Random(config.seed), []
     for _ in range(config.epochs):
@@ -170,6 +175,7 @@ def adapt_model(base: Path, documents: Iterable[Document], output: Path, config:
         if step % 20 == 0 or step == len(batches):
             logger.info("Adaptation : pas %d/%d, perte %.4f", step, len(batches), value.item())
     model.eval()
+    interpolate(model, base_weights, config.fine_tuned_share)
     output = Path(output)
     if output.exists():
         shutil.rmtree(output)
@@ -192,6 +198,19 @@ def trainable_parameters(model) -> list:
     for parameter in model[0].auto_model.embeddings.parameters():
         parameter.requires_grad_(False)
     return [parameter for parameter in model.parameters() if parameter.requires_grad]
+
+
+def interpolate(model, base_weights: dict, fine_tuned_share: float) -> None:
+    """Set each of ``model``'s parameters named in ``base_weights`` to ``fine_tuned_share`` of its fine-tuned value
+    plus the rest of its base value. Averaging the weights of a fine-tuned model with its base keeps much of the gain
+    where the fine-tuning data resemble the queries and loses less where they do not (Wortsman et al., 2022, « Robust
+    fine-tuning of zero-shot models »); measured in benchmarks/README.md (« Adaptation du modèle au corpus »)."""
+    import torch
+
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if name in base_weights:
+                parameter.mul_(fine_tuned_share).add_(base_weights[name], alpha=1.0 - fine_tuned_share)
 
 
 def read_corpus(source) -> list[Document]:

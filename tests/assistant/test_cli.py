@@ -103,6 +103,8 @@ def test_model_adapt_names_a_missing_source_before_any_training(cli_env, tmp_pat
     assert result.returncode == 1 and f"Fichier de passages introuvable : {tmp_path / 'absent.jsonl'}" in result.stderr
     result = eclaireur("model", "adapt", "--corpus", str(tmp_path / "absent"), env=cli_env)
     assert result.returncode == 1 and "Corpus introuvable" in result.stderr
+    result = eclaireur("model", "adapt", "--corpus", str(tmp_path), "--fine-tuned-share", "0", env=cli_env)
+    assert result.returncode == 1 and "--fine-tuned-share doit être compris entre 0 (exclu) et 1." in result.stderr
 
 
 def test_gaps_lists_unanswered_questions_grouped_with_french_dates(cli_env):

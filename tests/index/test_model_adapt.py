@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from support import SMALL_CORPUS, write_corpus
 
 from index.builder import IndexConfig, build_index
 from index.embedding import Embedder, model_fingerprint
-from index.model_adapt import AdaptConfig, adapt_model, corpus_pairs, read_corpus, with_hard_negatives
+from index.model_adapt import AdaptConfig, adapt_model, corpus_pairs, interpolate, read_corpus, with_hard_negatives
 from index.onnx_export import has_onnx
 from index.snapshot import IndexSnapshot, ModelMismatchError
 from index.sources import CorpusFolder
@@ -86,3 +87,24 @@ def test_adaptation_is_seeded(corpus, tmp_path, model_path):
     first = adapt_model(model_path, documents, tmp_path / "a", TINY, with_onnx=False)
     second = adapt_model(model_path, documents, tmp_path / "b", TINY, with_onnx=False)
     assert first.fingerprint == second.fingerprint
+
+
+def test_each_weight_written_is_the_fine_tuned_share_of_its_fine_tuned_value_plus_the_rest_of_its_base_value():
+    import torch
+
+    layer = torch.nn.Linear(2, 1)
+    base = {"weight": torch.tensor([[1.0, 2.0]])}
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor([[3.0, -2.0]]))
+        layer.bias.fill_(7.0)
+    interpolate(layer, base, 0.25)
+    assert layer.weight.tolist() == [[1.5, 1.0]]
+    assert layer.bias.tolist() == [7.0]  # a parameter the adaptation did not train stays as it is
+
+
+def test_a_fine_tuned_share_of_zero_writes_the_base_model_back(corpus, tmp_path, model_path, embedder):
+    report = adapt_model(model_path, read_corpus(CorpusFolder(corpus)), tmp_path / "base",
+                         replace(TINY, fine_tuned_share=0.0), with_onnx=False)
+    assert report.steps >= 2
+    written = Embedder(tmp_path / "base", engine="torch")
+    assert np.allclose(written.encode_query(QUERY), embedder.encode_query(QUERY), atol=1e-4)
