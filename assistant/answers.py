@@ -5,7 +5,8 @@ composer gives the best span, or the whole FAQ answer when the span comes from a
 answer opens on « oui » or « non » and the question asks what, how, who…: the span then), and turns how much the
 spans around it (those sharing a sentence with it) stand out among all it read into a confidence calibrated on
 corpus-real's dev questions: the estimated chance that the answer states what was asked
-(``benchmarks/calibrate_ask.py``). It abstains, and offers the closest documents, below ``min_confidence`` or when
+(``benchmarks/calibrate_ask.py``). It abstains, and offers the closest documents (each shown by the span the reader
+found likeliest to answer in it), below ``min_confidence`` or when
 the span does not meet the question: none of its terms, or one of its distinctive terms (a name, an acronym, a rare
 word) missing from the span and its headings while the meaning is not clearly the same; or when the span is not the
 kind of answer asked (``question_kind.py``): a bare « oui » to « Comment… ? », no quantity to « Combien… ? ». A
@@ -22,7 +23,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -35,9 +36,10 @@ from .outline import GuidePart, OutlineConfig, guide_part
 from .question_kind import YES_OR_NO, asks_for, counted, misses_an_ordinal, states_no_quantity_asked, yes_or_no_to_an_open_question
 from .question_parts import question_parts
 from .reader import Reader, ReaderConfig, Reading, Span
-from .retrieval import DocumentHit, SearchOutcome
+from .retrieval import ChunkHit, DocumentHit, SearchOutcome, make_snippet
 
 TIE = 1e-9  # two span scores closer than this are the same score
+EXTRACT_CHARS = 480  # an abstention's extract of a close document, from its best span on: the span whole, nearly always
 TITLE_HEAD = re.compile(r"\s*[,:;|–—]\s+|\s+-\s+")  # where a title's leading name ends
 DOCUMENT_KINDS = frozenset({"faq", "foire aux questions", "guide", "fiche", "memo", "questions-reponses"})
 
@@ -118,9 +120,9 @@ class AnswerComposer:
         distinctive = reading.terms.distinctive_coverage(reading.distinctive_terms_met(choice.spans))
         if not self.grounded(coverage, distinctive, best.features["passage_similarity"]):
             confidence = round(confidence * distinctive * coverage, 4)
-            return self.no_answer(outcome.results[:5], confidence, signals, reading.passages)
+            return self.no_answer(shown_by_best_span(outcome.results[:5], reading), confidence, signals, reading.passages)
         if confidence < self.config.min_confidence or not self.of_the_kind_asked(question, choice):
-            return self.no_answer(outcome.results[:5], confidence, signals, reading.passages)
+            return self.no_answer(shown_by_best_span(outcome.results[:5], reading), confidence, signals, reading.passages)
         return self._answer(choice, outcome, confidence, signals)
 
     def choose(self, question: str, query_vector: np.ndarray, outcome: SearchOutcome,
@@ -322,6 +324,28 @@ class AnswerComposer:
     def no_answer(related: list[DocumentHit], confidence: float, signals: dict[str, float],
                   passages: list[StoredChunk] | None = None) -> Answer:
         return Answer("no_answer", no_answer_text(related), confidence, [], related[:5], "none", signals, passages or [])
+
+
+def shown_by_best_span(related: list[DocumentHit], reading: Reading) -> list[DocumentHit]:
+    """The ``related`` documents of an abstention, each shown by the best span the reader read in it (that passage,
+    from the span on) rather than by the densest window of the question's words: the sentence likeliest to answer,
+    often one that shares few of its words, is still put before the agent, to judge, with what follows it. A document
+    the reader did not read keeps its search passage."""
+    best_spans: dict[str, Span] = {}
+    for span in reading.spans:  # best first
+        best_spans.setdefault(span.chunk.document_id, span)
+    terms = set(reading.terms.weights)
+    shown = []
+    for hit in related:
+        span = best_spans.get(hit.best.chunk.document_id)
+        if span is None:
+            shown.append(hit)
+            continue
+        opening = span.chunk.text.find(span.units[0].text)
+        extract = ChunkHit(span.chunk, hit.best.score, make_snippet(span.chunk.text, terms, EXTRACT_CHARS, max(opening, 0)))
+        others = [other for other in hit.chunk_hits if other.chunk.vector_id != span.chunk.vector_id]
+        shown.append(replace(hit, chunk_hits=[extract, *others]))
+    return shown
 
 
 def _names_what_is_counted(question: str, reading: Reading, shown: str) -> bool:

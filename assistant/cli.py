@@ -366,11 +366,14 @@ def _eval_answers(questions, settings: Settings, embedder, as_json: bool) -> int
 
 def _eval_facts(questions, settings: Settings, embedder, as_json: bool) -> int:
     from .evaluation import AskOutcome, evaluate_facts
+    from .retrieval import snippet_text
 
     with _scratch_service(settings, embedder) as service:
         def ask(question: str) -> AskOutcome:
             result = service.ask(question, channel="eval")
-            return AskOutcome(result.answer.status, result.answer.text, result.answer.confidence, result.timings["total_ms"])
+            answer = result.answer
+            extracts = tuple(snippet_text(hit.best.snippet) for hit in answer.related)
+            return AskOutcome(answer.status, answer.text, answer.confidence, result.timings["total_ms"], extracts)
 
         result = evaluate_facts(questions, ask)
     if as_json:
@@ -386,6 +389,7 @@ def format_facts_report(result: dict, threshold: float) -> str:
              f"justes (tous les faits énoncés)          : {result['correct']:.1%}",
              f"fausses (répondues sans les faits)       : {result['wrong']:.1%}",
              f"abstentions                              : {result['abstained']:.1%}",
+             f"  dont un extrait montré énonce les faits : {result['abstained_with_extract']:.1%}",
              f"questions sans réponse pourtant répondues : {result['unanswerable_answered']:.1%}",
              f"longueur des réponses, médiane / p90     : {result['median_words']:.0f} / {result['p90_words']:.0f} mots",
              f"AUROC de la confiance (justes / fausses) : {result['auroc']:.3f}",

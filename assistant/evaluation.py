@@ -129,6 +129,7 @@ class AskOutcome:
     text: str
     confidence: float
     milliseconds: float
+    extracts: tuple[str, ...] = ()  # with an abstention, the plain text of the close documents' extracts shown
 
 
 CITATION_MARKER = re.compile(r"\s*\[\d+\]")
@@ -187,9 +188,10 @@ def evaluate_facts(questions: list[FactQuestion], ask: Callable[[str], AskOutcom
     """Judge answers by what they state: correct (every fact), wrong (answered without), abstained (``no_answer``).
 
     Confidence is judged by its separation of correct from wrong answers (AUROC) and by the risk-coverage
-    table over answered, answerable questions.
+    table over answered, answerable questions. An abstention still helps when one of the extracts it shows states
+    every fact (``abstained_with_extract``, a share of the answerable questions, like ``abstained``).
     """
-    counts = {"correct": 0, "wrong": 0, "abstained": 0}
+    counts = {"correct": 0, "wrong": 0, "abstained": 0, "abstained_with_extract": 0}
     unanswerable_answered = 0
     words, latencies, confidences, correct_flags = [], [], [], []
     for item in questions:
@@ -203,6 +205,7 @@ def evaluate_facts(questions: list[FactQuestion], ask: Callable[[str], AskOutcom
             continue
         if not answered:
             counts["abstained"] += 1
+            counts["abstained_with_extract"] += any(states_facts(extract, item.facts) for extract in outcome.extracts)
             continue
         right = states_facts(outcome.text, item.facts)
         counts["correct" if right else "wrong"] += 1

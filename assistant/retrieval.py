@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -19,6 +20,7 @@ from .rerank import RerankClient, RerankError
 
 MODES = ("dense", "lexical", "hybrid")
 SNIPPET_CHARS = 240
+MARK = re.compile(r"</?mark>")
 NO_RERANKER = "aucun reclasseur n'est configuré (ECLAIREUR_RERANK_BASE_URL, ECLAIREUR_RERANK_MODEL)"
 
 logger = logging.getLogger(__name__)
@@ -177,19 +179,16 @@ class Retriever:
         return np.array(ids, dtype=np.int64)
 
 
-def make_snippet(text: str, terms: set[str], width: int = SNIPPET_CHARS) -> str:
-    """An HTML-safe extract of ``text`` around the densest cluster of query terms, wrapped in ``<mark>``."""
+def make_snippet(text: str, terms: set[str], width: int = SNIPPET_CHARS, start: int | None = None) -> str:
+    """An HTML-safe extract of ``text`` around the densest cluster of query terms, or from the word at ``start``,
+    with the terms wrapped in ``<mark>``."""
     spans = term_spans(text, terms)
-    if len(text) <= width:
-        window = (0, len(text))
-    elif not spans:
-        window = (0, width)
-    else:
-        best = densest_window([s for s, _ in spans], width)
-        start = max(0, spans[best][0] - width // 4)
-        window = (start, min(len(text), start + width))
-    start, end = window
-    if start > 0:
+    around_terms = start is None
+    if around_terms:
+        start = max(0, spans[densest_window([s for s, _ in spans], width)][0] - width // 4) \
+            if len(text) > width and spans else 0
+    end = min(len(text), start + width)
+    if around_terms and start > 0:
         start = text.find(" ", start) + 1 or start
     if end < len(text):
         end = text.rfind(" ", start, end) if text.rfind(" ", start, end) > start else end
@@ -203,6 +202,11 @@ def make_snippet(text: str, terms: set[str], width: int = SNIPPET_CHARS) -> str:
     parts.append(html.escape(text[cursor:end]))
     snippet = "".join(parts).replace("\n", " ")
     return ("…" if start > 0 else "") + snippet + ("…" if end < len(text) else "")
+
+
+def snippet_text(snippet: str) -> str:
+    """A snippet as plain text, as a client displays it: no ``<mark>``, HTML entities decoded."""
+    return html.unescape(MARK.sub("", snippet))
 
 
 def densest_window(starts: list[int], width: int) -> int:

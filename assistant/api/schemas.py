@@ -205,8 +205,9 @@ class RelatedDocument(BaseModel):
     url: str
     heading_path: str
     score: float
-    snippet: str = Field("", description="Extrait de son passage le plus proche de la question : texte échappé pour "
-                                         "HTML, termes de la question entre <mark>")
+    snippet: str = Field("", description="Extrait de son passage le plus proche de la question, à partir de la phrase "
+                                         "la plus susceptible d'y répondre : texte échappé pour HTML, termes de la question "
+                                         "entre <mark>")
 
 
 class AskResponse(BaseModel):

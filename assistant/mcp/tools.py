@@ -6,8 +6,6 @@ routers, and returns their Pydantic models: MCP clients get the JSON (``structur
 
 from __future__ import annotations
 
-import html
-import re
 from typing import Annotated
 
 from anyio import to_thread
@@ -18,12 +16,12 @@ from pydantic import BaseModel, Field
 
 from ..api.routers import ask, documents, search
 from ..api.schemas import AskRequest, AskResponse, DocumentResponse, DocumentType, QuestionText, SearchRequest, Text
+from ..retrieval import snippet_text
 from ..storage import ForeignRecord
 from .calls import Call, current_call
 from .errors import http_error
 
 MAX_DOCUMENT_CHARS = 20_000  # one tool result stays readable in a model's context; ``offset`` reads the rest
-MARK = re.compile(r"</?mark>")
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
 
@@ -66,7 +64,7 @@ async def rechercher(
         found = await to_thread.run_sync(search.run_search, request, call.service, call.state.links)
     return SearchOutput(query=found.query, passages=[
         FoundPassage(rank=rank, document_id=r.document_id, title=r.title, heading_path=r.heading_path,
-                     snippet=html.unescape(MARK.sub("", r.snippet)), url=call.absolute(r.url), type=r.type, page=r.page,
+                     snippet=snippet_text(r.snippet), url=call.absolute(r.url), type=r.type, page=r.page,
                      score=r.score)
         for rank, r in enumerate(found.results, start=1)])
 
@@ -114,7 +112,7 @@ def for_assistants(answer: AskResponse, call: Call) -> AskResponse:
     for item in (*answer.citations, *answer.related):
         item.url = call.absolute(item.url)
     for item in answer.related:
-        item.snippet = html.unescape(MARK.sub("", item.snippet))
+        item.snippet = snippet_text(item.snippet)
     return answer
 
 

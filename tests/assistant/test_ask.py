@@ -7,6 +7,8 @@ import re
 import httpx
 
 from assistant.answers import AnswerConfig
+from assistant.retrieval import snippet_text
+from assistant.service import ASK_DOCUMENTS
 
 FAQ_QUESTION = "Quand a lieu le Mois de l'innovation publique ?"
 
@@ -79,6 +81,20 @@ def test_without_an_answer_each_close_resource_comes_with_the_extract_of_its_clo
     assert body["status"] == "no_answer" and body["related"]
     assert all(r["snippet"] for r in body["related"])  # the agent judges from the passage, not from a title
     assert any("<mark>designer</mark>" in r["snippet"] for r in body["related"])
+
+
+def test_without_an_answer_each_close_resource_is_shown_from_the_sentence_likeliest_to_answer_in_it(default_service):
+    question = "Comment mesurer l'impact d'une expérimentation ?"
+    answer = default_service.ask(question).answer
+    assert answer.status == "no_answer" and answer.related
+    shown = [snippet_text(hit.best.snippet).lstrip("…") for hit in answer.related]
+    assert shown[0].startswith("L'évaluation d'un projet innovant se prépare dès le début")  # not a window of its words
+    outcome = default_service.retriever.search(question, k=ASK_DOCUMENTS, mode="hybrid")
+    reading = default_service.composer.reader.read(question, outcome.query_vector, outcome, default_service.retriever.snapshot)
+    for hit, extract in zip(answer.related, shown):
+        best = next((span for span in reading.spans if span.chunk.document_id == hit.best.chunk.document_id), None)
+        if best is not None:  # read by the reader: its best span there, and what follows it
+            assert hit.best.chunk.vector_id == best.chunk.vector_id and extract.startswith(best.units[0].text)
 
 
 def test_a_follow_up_is_understood_with_the_previous_question(default_service):

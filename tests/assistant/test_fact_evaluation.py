@@ -59,11 +59,13 @@ def test_evaluation_counts_correct_wrong_abstained_and_unanswerable_answered():
     outcomes = {
         "Combien de temps durent les cookies ?": AskOutcome("answered", "Treize mois au plus [1].", 0.9, 10.0),
         "Qui valide un nouveau site ?": AskOutcome("answered", "Le directeur de la communication décide [1].", 0.4, 12.0),
-        "Quel ratio de contraste ?": AskOutcome("no_answer", "Je n'ai pas trouvé de réponse fiable.", 0.2, 8.0),
+        "Quel ratio de contraste ?": AskOutcome("no_answer", "Je n'ai pas trouvé de réponse fiable.", 0.2, 8.0,
+                                                ("Les couleurs du texte…", "…un ratio de contraste d'au moins 4,5:1 pour le texte…")),
         "Quelle recette de tarte ?": AskOutcome("answered", "Une pâte brisée et des pommes [1].", 0.3, 9.0),
     }
     result = evaluate_facts(questions, outcomes.__getitem__)
     assert (result["correct"], result["wrong"], result["abstained"]) == (0.3333, 0.3333, 0.3333)
+    assert result["abstained_with_extract"] == 0.3333  # the abstention still showed the fact, in a close document's extract
     assert result["unanswerable_answered"] == 1.0
     assert result["auroc"] == 1.0
     assert result["median_words"] == 6.0

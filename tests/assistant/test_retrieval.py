@@ -51,6 +51,14 @@ def test_snippet_marks_query_words_and_escapes_html():
     assert len(snippet) < 400
 
 
+def test_a_snippet_asked_from_a_sentence_starts_there_and_says_the_passage_goes_on_before_and_after():
+    text = "Une phrase d'ouverture sans rapport. Le laboratoire se prépare dès le début du projet. " + "Suite du passage. " * 30
+    start = text.find("Le laboratoire")
+    snippet = make_snippet(text, set(analyze("laboratoire")), width=80, start=start)
+    assert snippet.startswith("…Le <mark>laboratoire</mark> se prépare dès le début du projet.") and snippet.endswith("…")
+    assert len(snippet.replace("<mark>", "").replace("</mark>", "")) <= 80 + 2
+
+
 def test_a_word_found_in_one_document_only_searched_alone_finds_that_document_first(default_service):
     from collections import defaultdict
 
