@@ -5,17 +5,16 @@ composer gives the best span, or the whole FAQ answer when the span comes from a
 answer opens on « oui » or « non » and the question asks what, how, who…: the span then), and turns how much the
 spans around it (those sharing a sentence with it) stand out among all it read into a confidence calibrated on
 corpus-real's dev questions: the estimated chance that the answer states what was asked
-(``benchmarks/calibrate_ask.py``). It abstains, and offers the closest documents (each shown by the span the reader
-found likeliest to answer in it), below ``min_confidence`` or when
-the span does not meet the question: none of its terms, or one of its distinctive terms (a name, an acronym, a rare
-word) missing from the span and its headings while the meaning is not clearly the same; or when the span is not the
-kind of answer asked (``question_kind.py``): a bare « oui » to « Comment… ? », no quantity to « Combien… ? ». A
-question that asks two things (``question_parts.py``) gets one span per part, each found by reading that part on its
-own, from the document of the whole question's best span. When other spans of that document score exactly as high
-as the best (they meet the same terms in the same passage), the reader cannot tell them apart: the answer shows them
-together. A question that is a FAQ's own question, asked as written or nearly (``faq_asked``), gets that FAQ's answer
-whole. A how-to question about what a guide's title names gets the guide's steps, or the section its action names
-(``outline.py``).
+(``benchmarks/calibrate_ask.py``). It abstains, and offers the closest documents (each shown from the span the
+reader finds likeliest to answer in it), below ``min_confidence`` or when the span does not meet the question: none
+of its terms, or one of its distinctive terms (a name, an acronym, a rare word) missing from the span and its
+headings while the meaning is not clearly the same; or when the span is not the kind of answer asked
+(``question_kind.py``): a bare « oui » to « Comment… ? », no quantity to « Combien… ? ». A question that asks two
+things (``question_parts.py``) gets one span per part, each found by reading that part on its own, from the document
+of the whole question's best span. When other spans of that document score exactly as high as the best (they meet
+the same terms in the same passage), the reader cannot tell them apart: the answer shows them together. A question
+that is a FAQ's own question, asked as written or nearly (``faq_asked``), gets that FAQ's answer whole. A how-to
+question about what a guide's title names gets the guide's steps, or the section its action names (``outline.py``).
 """
 
 from __future__ import annotations
