@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 
 from console_pages import ADMIN_KEY, log_in
 from playwright.sync_api import expect
@@ -35,17 +36,24 @@ def test_the_panel_describes_the_index_and_reindexing_shows_its_progress(page, c
     expect(panel).to_contain_text("exact (flat)")
 
     (corpus / "guides" / "hackathon.md").write_text(NEW_GUIDE, encoding="utf-8")
-    polls = []  # the page's first look at the rebuild is held back: a rebuild of one file may end before it
-    page.route("**/admin/reindex", lambda route: polls.append(route) if route.request.method == "GET" else route.continue_())
+    held, released = [], threading.Event()  # the page's looks at the rebuild are held: a rebuild of one file may end first
+
+    def hold_looks_until_released(route):
+        if route.request.method == "GET" and not released.is_set():
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/admin/reindex", hold_looks_until_released)
     panel.get_by_role("button", name="Réindexer").click()
     status = panel.locator("#etat-reindexation")
     expect(status).to_have_text(re.compile(r"^Réindexation en cours"))  # from the answer to the button's request
     expect(panel.get_by_role("button", name="Réindexer")).to_be_disabled()
     expect(panel.get_by_label("Avancement de la réindexation")).to_be_visible()
     page.screenshot(path=str(artifacts / "console-reindexation-en-cours.png"))
-    page.unroute("**/admin/reindex")
-    for poll in polls:
-        poll.continue_()
+    released.set()  # later looks go through; the held ones are let go here, not by an unroute racing them
+    for look in held:
+        look.continue_()
     expect(status).to_have_text(re.compile(r"^Réindexation terminée le \d{1,2}(?:er)? \S+ \d{4} à \d{2}:\d{2} : 4 documents, "
                                            r"\d+ passages, 1 fichier\(s\) relu\(s\) en \d+(,\d)? s\.$"), timeout=60_000)
     expect(panel.get_by_label("Avancement de la réindexation")).to_be_hidden()

@@ -95,7 +95,8 @@ def test_the_service_syncs_on_its_schedule(site, tmp_path, model_path, embedder)
         assert service.sources_sync.state.next_run_at is not None
         state = wait_until_finished(lambda: {**vars(service.sources_sync.state)})
         assert state["state"] == "done", state
-        assert len(state["reports"][0]["new"]) == 6
+        report = state["reports"][0]  # the first run's, or a later one's when the machine is slow to look
+        assert report["error"] is None and len(report["new"]) + len(report["unchanged"]) == 6
         document = service.search(PDF_TEXT, k=1).results[0].best.chunk
         assert document.url == site.base + "/documents/note.pdf"
     finally:
