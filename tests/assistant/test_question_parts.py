@@ -20,6 +20,12 @@ from assistant.question_parts import question_parts
      ["Faut-il refaire tout l'audit", "ou à défaut les pages modifiées ?"]),
     ("Combien de mots par phrase en FALC, et faut-il faire relire les textes ?",  # a question by inversion
      ["Combien de mots par phrase en FALC", "faut-il faire relire les textes ?"]),
+    ("Qui édite le guide, et sous quel format est proposée sa maquette ?",  # an interrogative after a preposition
+     ["Qui édite le guide", "sous quel format est proposée sa maquette ?"]),
+    ("Pour un audit rapide, on teste combien de pages et sur quels critères ?",
+     ["Pour un audit rapide, on teste combien de pages", "sur quels critères ?"]),
+    ("Quelle adresse donner au moissonneur et que se passe-t-il si le slug change ?",  # « que » asking what
+     ["Quelle adresse donner au moissonneur", "que se passe-t-il si le slug change ?"]),
 ])
 def test_a_question_asking_two_things_is_read_as_two_parts(question, parts):
     assert question_parts(question) == parts
@@ -33,6 +39,17 @@ def test_a_question_asking_two_things_is_read_as_two_parts(question, parts):
     "Les agents et les usagers peuvent-ils participer ?",  # « et » between two subjects of one inversion
 ])
 def test_a_simple_question_stays_whole(question):
+    assert question_parts(question) == [question]
+
+
+def test_its_questions_are_its_parts_before_a_sentence_is_cut():
+    question = "Quelle loi a ouvert les données, et en quelle année ? Et laquelle oblige les communes à publier ?"
+    assert question_parts(question) == ["Quelle loi a ouvert les données, et en quelle année ?",
+                                        "Et laquelle oblige les communes à publier ?"]
+
+
+def test_what_to_do_stays_with_the_question_it_follows():
+    question = "Les jeux supprimés restent en ligne après le moissonnage. Pourquoi, et que faire ?"
     assert question_parts(question) == [question]
 
 
