@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 class RetrievalConfig:
     fusion: FusionConfig = field(default_factory=FusionConfig)
     candidates: int = 100
+    document_weight: float = 0.1  # share of a passage's document's cosine added to its own (``in_document_context``)
 
 
 @dataclass(frozen=True)
@@ -164,13 +165,31 @@ class Retriever:
         if mode in ("dense", "hybrid"):
             vector = self.encoder.encode_query(query)
             scores, ids = self.snapshot.vectors.search(vector, n, allowed)
-            lists.append([(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0])
-            dense_scores = dict(lists[-1])
+            hits = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+            dense_scores = dict(hits)
+            lists.append(self.in_document_context(hits, vector))
         if mode in ("lexical", "hybrid"):
             scores, ids = self.snapshot.lexical.search(query, n, allowed)
             lists.append([(int(i), float(s)) for i, s in zip(ids, scores)])
         fused = lists[0] if len(lists) == 1 else fuse(lists, self.config.fusion, depth=n, absent=(None, 0.0))
         return Ranking(fused, dense_scores, vector)
+
+    def in_document_context(self, hits: list[tuple[int, float]], vector: np.ndarray) -> list[tuple[int, float]]:
+        """Dense hits rescored with what their documents are about, best first: each passage's cosine plus
+        ``document_weight`` times the query's cosine with its document's vector, both less the corpus's mean passage
+        (``index/document_vectors.py``). A passage matching the question inside a guide about something else falls
+        behind one inside a guide about the question."""
+        snapshot, weight = self.snapshot, self.config.document_weight
+        if not hits or not weight or snapshot.document_vectors is None:
+            return hits
+        query = np.asarray(vector, dtype=np.float32).reshape(-1) - snapshot.corpus_mean
+        norm = float(np.linalg.norm(query))
+        if not norm:
+            return hits
+        codes = snapshot.document_codes[np.searchsorted(snapshot.vector_ids, [vector_id for vector_id, _ in hits])]
+        context = snapshot.document_vectors[codes] @ (query / norm)
+        rescored = [(vector_id, score + weight * float(c)) for (vector_id, score), c in zip(hits, context)]
+        return sorted(rescored, key=lambda hit: -hit[1])
 
     def _allowed_ids(self, filters: SearchFilters) -> np.ndarray | None:
         if not filters:

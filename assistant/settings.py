@@ -77,6 +77,8 @@ class Settings(BaseSettings):
                                        "avec lequel la méthode est calibrée (0,6 pour zscore, 0,5 pour les autres)")
     rank_share: float = Field(0.5, ge=0.0, le=1.0, description="rank_score : part du rang face au score normalisé")
     candidates: int = Field(100, ge=10, le=1000, description="Passages pris dans chaque liste avant fusion")
+    document_weight: float = Field(0.1, ge=0.0, le=1.0, description="Part du sens du document entier dans le score dense "
+                                   "d'un passage (0 : le passage seul) ; calibrée dans benchmarks/fusion.py")
 
     records_path: Path = Field(PROJECT_ROOT / "var" / "eclaireur.sqlite", description="Conversations, questions, avis")
     database_url: SecretStr | None = Field(None, description="Base PostgreSQL partagée par plusieurs répliques "
@@ -154,7 +156,7 @@ class Settings(BaseSettings):
 
     def retrieval_config(self) -> RetrievalConfig:
         fusion = FusionConfig(method=self.fusion, rrf_k=self.rrf_k, dense_weight=self.dense_weight, rank_share=self.rank_share)
-        return RetrievalConfig(fusion=fusion, candidates=self.candidates)
+        return RetrievalConfig(fusion=fusion, candidates=self.candidates, document_weight=self.document_weight)
 
     def rerank_config(self) -> RerankConfig | None:
         if not (self.rerank_base_url and self.rerank_model):

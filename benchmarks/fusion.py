@@ -26,6 +26,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from assistant.cli import eval_index_dir  # noqa: E402
 from assistant.evaluation import load_questions, ndcg_at, recall_at  # noqa: E402
 from assistant.fusion import FusionConfig, fuse  # noqa: E402
+from assistant.retrieval import RetrievalConfig, Retriever  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from index.builder import build_index  # noqa: E402
 from index.embedding import Embedder  # noqa: E402
@@ -35,12 +36,16 @@ from index.sources import CorpusFolder, PassagesFile  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 DEV = SHARED / "eval-dev"
+QUESTIONS = ROOT / "benchmarks" / "questions"
 SETS = {
     "corpus-real": (lambda: CorpusFolder(SHARED / "corpus-real"), DEV / "corpus-real-dev-questions.jsonl"),
+    "corpus-real-second": (lambda: CorpusFolder(SHARED / "corpus-real"), QUESTIONS / "corpus-real-second-questions.jsonl"),
+    "corpus-real-third": (lambda: CorpusFolder(SHARED / "corpus-real"), QUESTIONS / "corpus-real-third-questions.jsonl"),
     "spf": (lambda: PassagesFile(DEV / "spf-qr-passages.jsonl"), DEV / "spf-qr-questions.jsonl"),
 }
 
 Ranked = list[tuple[int, float]]
+DOCUMENT_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3)
 FIELD_WEIGHTS = ((1, 1), (2, 2), (3, 3), (1, 3), (3, 1))  # (title, headings) against the body's 1
 
 
@@ -53,7 +58,8 @@ class DevSet:
     name: str
     snapshot: IndexSnapshot
     questions: list
-    dense: list[Ranked]
+    dense: list[Ranked]  # as the product ranks them: in their documents' context (``Retriever.in_document_context``)
+    raw_dense: list[Ranked]  # the passages' own cosines
     lexical: dict[str, list[Ranked]]  # lexical variant name -> candidates per question
     queries: np.ndarray
     candidates: int
@@ -66,6 +72,11 @@ class DevSet:
             scores.setdefault(document, []).append(score)
         total = {d: s[0] + aggregate * (s[1] if len(s) > 1 else 0.0) for d, s in scores.items()}
         return sorted(total, key=lambda d: -total[d])[:k]
+
+    def in_context(self, weight: float) -> list[Ranked]:
+        """The dense lists rescored with a ``document_weight`` of ``weight``."""
+        retriever = Retriever(self.snapshot, None, RetrievalConfig(document_weight=weight))
+        return [retriever.in_document_context(hits, vector) for hits, vector in zip(self.raw_dense, self.queries)]
 
     def fuse(self, dense: Ranked, lexical: Ranked, config: FusionConfig) -> Ranked:
         """The product's fusion: a short lexical list measured against the candidates it leaves out (BM25 0)."""
@@ -118,13 +129,15 @@ def load_set(name: str, settings: Settings, embedder: Embedder, candidates: int,
     questions = load_questions(questions_path)
     vectors = embedder.encode_queries([q.question for q in questions])
     scores, ids = snapshot.vectors.search(vectors, candidates)
-    dense = [[(int(i), float(s)) for i, s in zip(row_ids, row_scores) if i >= 0] for row_ids, row_scores in zip(ids, scores)]
+    raw_dense = [[(int(i), float(s)) for i, s in zip(row_ids, row_scores) if i >= 0] for row_ids, row_scores in zip(ids, scores)]
+    retriever = Retriever(snapshot, embedder, settings.retrieval_config())
+    dense = [retriever.in_document_context(hits, vector) for hits, vector in zip(raw_dense, vectors)]
     lexical = {}
     chunks = list(snapshot.chunks.iter_chunks())
     for label, spec in fields.items():
         bm25 = BM25Index.build((c.vector_id for c in chunks), (spec[0](c) for c in chunks), fields=spec[1])
         lexical[label] = [_lexical(bm25, q.question, candidates) for q in questions]
-    return DevSet(name, snapshot, questions, dense, lexical, vectors, candidates)
+    return DevSet(name, snapshot, questions, dense, raw_dense, lexical, vectors, candidates)
 
 
 def _lexical(bm25: BM25Index, question: str, candidates: int) -> Ranked:
@@ -212,6 +225,18 @@ def main() -> None:
                 cells += [f"{ndcg:.4f}", f"{recall:.3f}"]
                 margins.append(ndcg - single)
             print(f"| {label} | " + " | ".join(cells) + f" | {min(margins):+.4f} |")
+    print("\n### Document context: each dense passage plus a share of its document's cosine (document_weight)\n")
+    print("| document_weight | " + " | ".join(f"{d.name} dense | {d.name} hybrid | {d.name} R@10" for d in sets) + " | margin |")
+    print("|---|" + "---|---|---|" * len(sets) + "---|")
+    for weight in DOCUMENT_WEIGHTS:
+        cells, margins = [], []
+        for dev in sets:
+            dense, lexical = dev.in_context(weight), dev.lexical["product"]
+            alone = dev.score(lambda n, dense=dense: dense[n])[0]
+            ndcg, recall = dev.score(lambda n, dev=dev, dense=dense, lexical=lexical: dev.fuse(dense[n], lexical[n], default))
+            cells += [f"{alone:.4f}", f"{ndcg:.4f}", f"{recall:.3f}"]
+            margins.append(ndcg - max(alone, dev.score(lambda n, lexical=lexical: lexical[n])[0]))
+        print(f"| {weight:g} | " + " | ".join(cells) + f" | {min(margins):+.4f} |")
     options = " --no-build" if args.no_build else ""
     print(f"\n`ECLAIREUR_ENCODER={settings.encoder} nice -n 5 .venv/bin/python benchmarks/fusion.py --sets {' '.join(args.sets)} "
           f"--candidates {args.candidates}{options}`")

@@ -26,6 +26,8 @@ import numpy as np
 
 from .chunking import ChunkingConfig, chunk_document
 from .chunkstore import ChunkStore
+from .document_vectors import FILE as DOCUMENT_VECTORS
+from .document_vectors import DocumentVectors, DocumentVectorsBuilder
 from .documents import UnreadableDocument
 from .embedding import Embedder, engine_fingerprint, release_freed_memory
 from .encoders import DEFAULT_ENGINE
@@ -158,7 +160,7 @@ def is_up_to_date(source: DocumentSource, index_dir: Path, config: IndexConfig) 
     manifest = read_current_manifest(index_dir)
     if manifest is None or not _compatible(manifest, config):
         return False
-    if not config.vectors.accepts(manifest.vector_index.get("type", ""), manifest.chunks) or manifest.lexical != scoring():
+    if not _reusable(manifest, config):
         return False
     hashes = {entry.id: entry.sha256 for entry in source.scan()}
     return hashes == {path: record.sha256 for path, record in manifest.files.items()}
@@ -171,6 +173,25 @@ def _compatible(manifest: Manifest, config: IndexConfig) -> bool:
         return False
     return (manifest.model_fingerprint == fingerprint and manifest.chunking == asdict(config.chunking)
             and manifest.format_version == FORMAT_VERSION and manifest.ingestion_version == INGESTION_VERSION)
+
+
+def _reusable(manifest: Manifest, config: IndexConfig) -> bool:
+    """Whether a build's derived files are still what this code makes: the vector index type its size calls for, the
+    BM25 weights of this analyzer, and document vectors."""
+    return (config.vectors.accepts(manifest.vector_index.get("type", ""), manifest.chunks) and manifest.lexical == scoring()
+            and DOCUMENT_VECTORS in manifest.index_files)
+
+
+def _previous_document_vectors(live: Path, previous: Manifest, vectors: FaissStore, store: ChunkStore) -> DocumentVectorsBuilder:
+    """The live build's document vectors; for a build made before they existed, the means of its stored passage
+    vectors: nothing is encoded again."""
+    if DOCUMENT_VECTORS in previous.index_files:
+        return DocumentVectorsBuilder.keeping(DocumentVectors.load(live))
+    vector_ids, codes, document_ids = store.document_map()
+    ids, stored = vectors.contents()
+    documents = DocumentVectorsBuilder(vectors.dimension)
+    documents.add([document_ids[code] for code in codes[np.searchsorted(vector_ids, ids)]], stored)
+    return documents
 
 
 def build_index(source: DocumentSource, index_dir: Path, config: IndexConfig,
@@ -194,9 +215,7 @@ def build_index(source: DocumentSource, index_dir: Path, config: IndexConfig,
         changed = [e for e in entries.values() if e.id not in old_files or old_files[e.id].sha256 != e.sha256]
         removed = [path for path in old_files if path not in entries]
         report = BuildReport(index_path=str(index_dir), up_to_date=not changed and not removed and previous is not None
-                             and config.vectors.accepts(previous.vector_index.get("type", ""), previous.chunks)
-                             and previous.lexical == scoring(),
-                             files_seen=len(entries), files_removed=len(removed))
+                             and _reusable(previous, config), files_seen=len(entries), files_removed=len(removed))
         if report.up_to_date:
             report.skipped, report.documents, report.chunks = previous.skipped, previous.documents, previous.chunks
             report.vector_index = previous.vector_index.get("type", "")
@@ -212,29 +231,35 @@ def build_index(source: DocumentSource, index_dir: Path, config: IndexConfig,
         if previous is not None:
             store = ChunkStore(live, read_only=True).copy_to(workdir)
             vectors = FaissStore.load(live, config.vectors)
+            documents = _previous_document_vectors(live, previous, vectors, store)
         else:
             store = ChunkStore(workdir)
             vectors = FaissStore(embedder.dimension, config.vectors)
+            documents = DocumentVectorsBuilder(embedder.dimension)
 
         files = {path: record for path, record in old_files.items() if path in entries}
         stale = [e.id for e in changed if e.id in old_files] + removed
         vectors.remove(np.array(store.remove_documents(stale), dtype=np.int64))
+        documents.drop(stale)
         for path in stale:
             files.pop(path, None)
 
         count = embedder.count_tokens
         pending_texts: list[str] = []
         pending_ids: list[int] = []
+        pending_documents: list[str] = []
 
         def flush() -> None:
             if not pending_texts:
                 return
             t0 = time.perf_counter()
-            vectors.add(np.array(pending_ids, dtype=np.int64), embedder.encode_passages(pending_texts))
+            encoded = embedder.encode_passages(pending_texts)
+            vectors.add(np.array(pending_ids, dtype=np.int64), encoded)
+            documents.add(pending_documents, encoded)
             report.embedding_seconds += time.perf_counter() - t0
             report.chunks_embedded += len(pending_texts)
-            pending_texts.clear()
-            pending_ids.clear()
+            for pending in (pending_texts, pending_ids, pending_documents):
+                pending.clear()
             release_freed_memory()
 
         for done, entry in enumerate(_progress(changed, progress), start=1):
@@ -264,6 +289,7 @@ def build_index(source: DocumentSource, index_dir: Path, config: IndexConfig,
             record.chunks = len(chunks)
             pending_ids.extend(store.add_document(document, chunks))
             pending_texts.extend(chunk.embedding_text for chunk in chunks)
+            pending_documents.extend(document.id for _ in chunks)
             if len(pending_texts) >= EMBED_GROUP:
                 flush()
         flush()
@@ -274,6 +300,7 @@ def build_index(source: DocumentSource, index_dir: Path, config: IndexConfig,
                         fields=CHUNK_FIELDS).save(workdir)
         vectors.fit()  # the index type the collection's new size calls for
         vectors.save(workdir)
+        documents.result().save(workdir)
         report.documents, report.chunks = store.counts()
         store.close()
         report.vector_index, report.vector_index_seconds = vectors.kind, vectors.build_seconds

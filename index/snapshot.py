@@ -10,6 +10,8 @@ import numpy as np
 
 from .builder import BUILDS, PARTIAL_PREFIX, current_build
 from .chunkstore import ChunkStore
+from .document_vectors import FILE as DOCUMENT_VECTORS
+from .document_vectors import DocumentVectors
 from .lexical import BM25Index
 from .manifest import DamagedIndexFile, Manifest, ManifestError
 from .vectors import FaissStore, VectorIndexConfig
@@ -40,6 +42,8 @@ class IndexSnapshot:
     document_codes: np.ndarray
     document_ids: list[str]
     warnings: tuple[str, ...] = ()  # in French: set when a damaged live build was replaced by an older one
+    document_vectors: np.ndarray | None = None  # what each document is about, by document code (document_vectors.py)
+    corpus_mean: np.ndarray | None = None  # the mean passage vector, taken out of the query before comparing with them
 
     def documents_of(self, vector_ids: np.ndarray) -> list[str]:
         """The document id of each vector id (all must be in the index)."""
@@ -112,8 +116,12 @@ class IndexSnapshot:
         if len(vectors) != manifest.chunks or len(lexical) != manifest.chunks:
             raise CorruptIndex(f"Index incohérent dans {build} : {len(vectors)} vecteurs, {len(lexical)} entrées lexicales, "
                                f"{manifest.chunks} passages annoncés par le manifeste.")
+        vector_ids, codes, document_ids = chunks.document_map()
+        document_vectors, corpus_mean = _load(build / DOCUMENT_VECTORS, lambda: DocumentVectors.load(build).centered(document_ids)) \
+            if DOCUMENT_VECTORS in manifest.index_files else (None, None)
         logger.info("Index chargé : %s (%d documents, %d passages)", build.name, manifest.documents, manifest.chunks)
-        return cls(build, manifest, vectors, lexical, chunks, *chunks.document_map())
+        return cls(build, manifest, vectors, lexical, chunks, vector_ids, codes, document_ids,
+                   document_vectors=document_vectors, corpus_mean=corpus_mean)
 
     def close(self) -> None:
         self.chunks.close()
