@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from index.chunkstore import StoredChunk
+from index.document_vectors import MIN_DOCUMENTS
 from index.embedding import TextEncoder
 from index.lexical import term_spans
 from index.snapshot import IndexSnapshot
@@ -178,9 +179,10 @@ class Retriever:
         """Dense hits rescored with what their documents are about, best first: each passage's cosine plus
         ``document_weight`` times the query's cosine with its document's vector, both less the corpus's mean passage
         (``index/document_vectors.py``). A passage matching the question inside a guide about something else falls
-        behind one inside a guide about the question."""
+        behind one inside a guide about the question. Passages are read alone in a corpus of fewer than
+        ``MIN_DOCUMENTS`` documents."""
         snapshot, weight = self.snapshot, self.config.document_weight
-        if not hits or not weight or snapshot.document_vectors is None:
+        if not hits or not weight or snapshot.document_vectors is None or len(snapshot.document_ids) < MIN_DOCUMENTS:
             return hits
         query = np.asarray(vector, dtype=np.float32).reshape(-1) - snapshot.corpus_mean
         norm = float(np.linalg.norm(query))

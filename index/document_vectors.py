@@ -6,7 +6,8 @@ with its document's vector (passage-level evidence read in its document's contex
 of one corpus a large common component (all cosines fall between 0.75 and 0.95): the corpus's mean passage is taken
 out of both sides, so that what sets a document apart is compared with what the question asks (Mu and Viswanath,
 2018, « All-but-the-top »). Measured in benchmarks/README.md. A build keeps the sums of the documents it does not read
-again and adds the passages of those it encodes.
+again and adds the passages of those it encodes. Below ``MIN_DOCUMENTS`` documents, the mean of a few documents does not
+describe a corpus (each would weigh a quarter of it in a corpus of four): passages are then read alone.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 FILE = "document_vectors.npz"
+MIN_DOCUMENTS = 50  # from here, a document weighs at most 2 % of the corpus mean it is compared against
 
 
 class DocumentVectors:

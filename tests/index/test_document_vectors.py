@@ -11,7 +11,7 @@ from support import write_corpus
 from assistant.retrieval import RetrievalConfig, Retriever
 from index.builder import IndexConfig, build_index, current_build
 from index.chunkstore import ChunkStore
-from index.document_vectors import FILE, DocumentVectors
+from index.document_vectors import FILE, MIN_DOCUMENTS, DocumentVectors
 from index.manifest import Manifest
 from index.snapshot import IndexSnapshot
 from index.sources import CorpusFolder
@@ -46,7 +46,14 @@ Un budget de projet prévoit les dépenses de personnel, de prestations et de ma
 
 Les collectivités peuvent obtenir des cofinancements européens pour leurs projets numériques.
 """
-CORPUS = {"guides/ateliers.md": WORKSHOPS, "guides/financer.md": FUNDING}
+THEMES = ("la restauration scolaire", "les transports en commun", "la collecte des déchets", "les bibliothèques",
+          "l'état civil", "les permis de construire", "les crèches", "les archives", "l'entretien des routes",
+          "les piscines", "la santé au travail", "les cimetières")
+ASPECTS = ("Accueil du public", "Démarches en ligne", "Tarifs", "Contacts")
+OTHERS = {f"fiches/{number:02d}.md": f"# {aspect} : {theme}\n\nCette fiche présente {aspect.lower()} pour {theme}. Les "
+          "agents y trouvent les règles applicables et les bons interlocuteurs.\n"
+          for number, (theme, aspect) in enumerate((t, a) for t in THEMES for a in ASPECTS)}
+CORPUS = {"guides/ateliers.md": WORKSHOPS, "guides/financer.md": FUNDING, **OTHERS}  # 50 documents: MIN_DOCUMENTS
 
 
 def build(corpus: Path, index_dir: Path, embedder, model_path):
@@ -85,7 +92,7 @@ def corpus(tmp_path):
 def test_each_document_keeps_the_sum_of_its_passage_vectors(tmp_path, corpus, embedder, model_path):
     build(corpus, tmp_path / "index", embedder, model_path)
     saved = assert_sums_match_passages(current_build(tmp_path / "index"))
-    assert sorted(saved.ids) == ["guides/ateliers.md", "guides/financer.md"]
+    assert sorted(saved.ids) == sorted(CORPUS)
 
 
 def test_an_update_sums_the_changed_document_again_and_keeps_the_others(tmp_path, corpus, embedder, model_path):
@@ -135,6 +142,7 @@ def test_a_passage_is_scored_with_what_its_document_is_about(tmp_path, corpus, e
     build(corpus, tmp_path / "index", embedder, model_path)
     question = "Quelles aides pour financer un projet d'innovation ?"
     snapshot = IndexSnapshot.open(tmp_path / "index", embedder.fingerprint)
+    assert len(snapshot.document_ids) >= MIN_DOCUMENTS
     alone = Retriever(snapshot, embedder, RetrievalConfig(document_weight=0.0)).search(question, k=2, mode="dense")
     weight = RetrievalConfig().document_weight
     in_context = Retriever(snapshot, embedder, RetrievalConfig()).search(question, k=2, mode="dense")
@@ -153,6 +161,17 @@ def test_a_passage_is_scored_with_what_its_document_is_about(tmp_path, corpus, e
     assert weight > 0
     assert [r.best.chunk.document_id for r in in_context.results] == ["guides/financer.md", "guides/ateliers.md"]
     assert margin(in_context) > margin(alone) > 0
+
+
+def test_in_a_corpus_of_a_few_documents_passages_are_read_alone(tmp_path, embedder, model_path):
+    """The mean of a few documents does not describe a corpus: below MIN_DOCUMENTS, dense scores are the cosines."""
+    few = write_corpus(tmp_path / "corpus", {"guides/ateliers.md": WORKSHOPS, "guides/financer.md": FUNDING})
+    build(few, tmp_path / "index", embedder, model_path)
+    snapshot = IndexSnapshot.open(tmp_path / "index", embedder.fingerprint)
+    found = Retriever(snapshot, embedder).search("Quelles aides pour financer un projet ?", k=2, mode="dense")
+    snapshot.close()
+    assert len(snapshot.document_ids) < MIN_DOCUMENTS and snapshot.document_vectors is not None
+    assert all(hit.best.score == found.dense_scores[hit.best.chunk.vector_id] for hit in found.results)
 
 
 def margin(outcome) -> float:
