@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,9 @@ SETS = {
 
 Ranked = list[tuple[int, float]]
 DOCUMENT_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3)
+# Lexical pseudo-relevance feedback: (where the feedback passages come from, how many, terms added, their weight)
+LEXICAL_FEEDBACK = tuple((source, passages, terms, weight) for source in ("lexical", "dense", "fused")
+                         for passages, terms, weight in ((3, 10, 0.2), (3, 30, 0.2), (10, 30, 0.2), (10, 30, 0.5)))
 FIELD_WEIGHTS = ((1, 1), (2, 2), (3, 3), (1, 3), (3, 1))  # (title, headings) against the body's 1
 
 
@@ -107,6 +111,37 @@ class DevSet:
         vector = (vector / np.linalg.norm(vector)).astype(np.float32)[None, :]
         scores, found = self.snapshot.vectors.search(vector, self.candidates)
         return [(int(i), float(s)) for i, s in zip(found[0], scores[0]) if i >= 0]
+
+    @cached_property
+    def _bm25_rows(self) -> tuple:
+        """The product's BM25 weights row by row, and each passage's row."""
+        lexical = self.snapshot.lexical
+        return lexical.weights.tocsr(), {int(vector_id): row for row, vector_id in enumerate(lexical.ids)}
+
+    def expanded_lexical(self, number: int, feedback: Ranked, passages: int, terms: int, weight: float) -> Ranked:
+        """The lexical list of a question whose query also holds the ``terms`` heaviest other terms of its first
+        ``passages`` feedback passages (RM3-like: each passage's BM25 weights as a distribution, averaged), weighing
+        ``weight`` times the question's own terms in all."""
+        lexical = self.snapshot.lexical
+        rows, row_of = self._bm25_rows
+        asked = {lexical.vocabulary[t] for t in lexical.query_terms(self.questions[number].question) if t in lexical.vocabulary}
+        added: dict[int, float] = {}
+        for vector_id, _ in feedback[:passages]:
+            row = rows[row_of[vector_id]]
+            for column, value in zip(row.indices, row.data / row.data.sum()):
+                if column not in asked:
+                    added[int(column)] = added.get(int(column), 0.0) + float(value)
+        heaviest = sorted(added.items(), key=lambda item: -item[1])[:terms]
+        total = sum(value for _, value in heaviest) or 1.0
+        query = {column: 1.0 for column in asked} | {c: weight * len(asked) * v / total for c, v in heaviest}
+        scores = np.zeros(len(lexical.ids), dtype=np.float32)
+        columns = lexical.weights
+        for column, factor in query.items():
+            start, end = columns.indptr[column], columns.indptr[column + 1]
+            scores[columns.indices[start:end]] += factor * columns.data[start:end]
+        found = np.flatnonzero(scores > 0)
+        found = found[np.argsort(-scores[found], kind="stable")][: self.candidates]
+        return [(int(lexical.ids[i]), float(scores[i])) for i in found]
 
     def score(self, rank: Callable[[int], Ranked], aggregate: float = 0.0) -> tuple[float, float]:
         ndcg, recall = [], []
@@ -237,6 +272,21 @@ def main() -> None:
             cells += [f"{alone:.4f}", f"{ndcg:.4f}", f"{recall:.3f}"]
             margins.append(ndcg - max(alone, dev.score(lambda n, lexical=lexical: lexical[n])[0]))
         print(f"| {weight:g} | " + " | ".join(cells) + f" | {min(margins):+.4f} |")
+    print("\n### Lexical pseudo-relevance feedback: the lexical query expanded from the first passages of a list\n")
+    print("| feedback (passages, terms, weight) | " + " | ".join(f"{d.name} lexical | {d.name} hybrid" for d in sets) + " | margin |")
+    print("|---|" + "---|---|" * len(sets) + "---|")
+    for source, passages, terms, weight in LEXICAL_FEEDBACK:
+        cells, margins = [], []
+        for dev in sets:
+            def feedback(n, dev=dev, source=source):
+                lexical = dev.lexical["product"][n]
+                return {"lexical": lexical, "dense": dev.dense[n], "fused": dev.fuse(dev.dense[n], lexical, default)}[source]
+            expanded = [dev.expanded_lexical(n, feedback(n), passages, terms, weight) for n in range(len(dev.questions))]
+            alone = dev.score(lambda n, expanded=expanded: expanded[n])[0]
+            ndcg = dev.score(lambda n, dev=dev, expanded=expanded: dev.fuse(dev.dense[n], expanded[n], default))[0]
+            cells += [f"{alone:.4f}", f"{ndcg:.4f}"]
+            margins.append(ndcg - max(alone, dev.score(lambda n, dev=dev: dev.dense[n])[0]))
+        print(f"| {source} ({passages}, {terms}, {weight:g}) | " + " | ".join(cells) + f" | {min(margins):+.4f} |")
     options = " --no-build" if args.no_build else ""
     print(f"\n`ECLAIREUR_ENCODER={settings.encoder} nice -n 5 .venv/bin/python benchmarks/fusion.py --sets {' '.join(args.sets)} "
           f"--candidates {args.candidates}{options}`")
